@@ -1,0 +1,28 @@
+"""cleanpath: where untrusted vendors sit in a telecom network, what they could see or switch off,
+which laws that breaks, and the cheapest funded way out.
+
+The Python API mirrors the CLI::
+
+    import cleanpath
+    ws = cleanpath.open_workspace("cleanpath.duckdb")
+    cleanpath.ingest(ws, "topologyzoo", ["Dfn.gml"], snapshot="main")
+    net = ws.network("main")          # tables as attributes: net.sites, net.elements, ...
+    cleanpath.run_info(net).tables["by_vendor"]
+    g = net.graph()                   # sparse element graph, built once and cached
+"""
+
+__version__ = "0.1.0"
+
+from cleanpath.errors import CleanpathError, Problem, SnapshotNotFound, ValidationError, WorkspaceError  # noqa: E402
+from cleanpath.model.network import Network, validate_tables  # noqa: E402
+from cleanpath.model.schema import TABLES  # noqa: E402
+from cleanpath.result import Result  # noqa: E402
+from cleanpath.store.workspace import Workspace, open_workspace  # noqa: E402
+from cleanpath.store.ingest import ImportReport, ingest  # noqa: E402
+from cleanpath.analysis.info import run_info  # noqa: E402
+
+__all__ = [
+    "CleanpathError", "ImportReport", "Network", "Problem", "Result", "SnapshotNotFound", "TABLES",
+    "ValidationError", "Workspace", "WorkspaceError", "ingest", "open_workspace", "run_info",
+    "validate_tables", "__version__",
+]

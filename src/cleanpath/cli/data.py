@@ -1,0 +1,183 @@
+"""Commands that move data in and out and describe it: import, export, info, snapshots, schema, vendors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from cleanpath.analysis.info import run_info
+from cleanpath.cli.common import format_options, handle_errors, snapshot_option
+from cleanpath.cli.output import progress, render, stderr
+from cleanpath.io.registry import IMPORTERS
+from cleanpath.io.tables import write_tables
+from cleanpath.model.schema import SENSITIVE_KINDS, TABLES, schema_markdown
+from cleanpath.model.vendors import default_catalogue
+from cleanpath.result import Result
+from cleanpath.store.ingest import ingest
+
+
+@click.command("import")
+@click.argument("data_format", metavar="FORMAT", type=click.Choice(list(IMPORTERS)))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@snapshot_option
+@click.option("--replace", is_flag=True, help="Replace the snapshot instead of adding to it.")
+@click.option("--vendor", default=None, help="topologyzoo/opencellid: vendor for every element (default unknown).")
+@click.option("--vendor-map", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="topologyzoo: CSV of node label or id -> vendor (columns: node, vendor).")
+@click.option("--operator", "operator_id", default=None,
+              help="topologyzoo/cyclonedx: operator id for the imported sites (default from the file).")
+@click.option("--country", default=None, help="Country (ISO 3166-1 alpha-2) of the imported operator or sites.")
+@click.option("--kind", "sensitive_kind", type=click.Choice(SENSITIVE_KINDS), default=None,
+              help="sensitive: kind for rows that do not say (default military).")
+@click.option("--radius-m", type=float, default=None, help="sensitive: radius for points that do not say (default 5000).")
+@format_options
+@click.pass_obj
+@handle_errors
+def import_cmd(ctx, data_format, paths, snapshot, replace, vendor, vendor_map, operator_id, country,
+               sensitive_kind, radius_m, fmt, table):
+    """Import files into a snapshot, all or nothing.
+
+    FORMAT is one of: tables (the interchange CSV/Parquet files, in a directory or zip),
+    topologyzoo (GML or GraphML), opencellid (cell export CSV, gzip or not), cyclonedx
+    (CycloneDX 1.5/1.6 JSON), sensitive (CSV or GeoJSON of sensitive sites).
+
+    Rows are added to the snapshot (use --replace to start it afresh). Every problem found is
+    reported with file, line, column and value, and then nothing is written (exit code 2).
+    """
+    options = {k: v for k, v in dict(vendor=vendor, vendor_map=vendor_map, operator_id=operator_id,
+                                     country=country, kind=sensitive_kind, radius_m=radius_m).items()
+               if v is not None}
+    with ctx.workspace() as ws, progress(f"importing {data_format}") as step:
+        rep = ingest(ws, data_format, paths, snapshot=snapshot, replace=replace, on_step=step, **options)
+    for w in rep.warnings:
+        stderr.print(f"[yellow]note:[/yellow] {w}", soft_wrap=True)
+    if rep.unknown_vendors:
+        names = ", ".join(f"{k} ({v:,})" for k, v in list(rep.unknown_vendors.items())[:10])
+        stderr.print(f"[yellow]note:[/yellow] vendors not in the catalogue, kept as given: {names}", soft_wrap=True)
+    result = Result("import", rep.snapshot, params={"format": data_format, "paths": rep.files, "replace": replace, **options},
+                    summary={"added": rep.added, "totals": rep.totals, "unknown_vendors": rep.unknown_vendors,
+                             "warnings": rep.warnings},
+                    tables={"tables": pd.DataFrame({"table": list(rep.totals),
+                                                    "added": [rep.added.get(t, 0) for t in rep.totals],
+                                                    "rows": list(rep.totals.values())})})
+    render(result, fmt, table=table)
+
+
+@click.command("info")
+@snapshot_option
+@format_options
+@click.pass_obj
+@handle_errors
+def info_cmd(ctx, snapshot, fmt, table):
+    """Summarise a snapshot: table sizes and elements by domain, vendor, generation, operator, country."""
+    with ctx.workspace(read_only=True) as ws:
+        render(run_info(ws.network(snapshot)), fmt, table=table)
+
+
+@click.command("export")
+@snapshot_option
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path),
+              help="Directory, or a path ending in .zip.")
+@click.option("--as", "as_", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
+              help="File format of the tables.")
+@click.pass_obj
+@handle_errors
+def export_cmd(ctx, snapshot, out, as_):
+    """Export a snapshot as interchange files (re-importable with `cleanpath import tables`)."""
+    with ctx.workspace(read_only=True) as ws:
+        written = write_tables(ws.network(snapshot).tables(), out, fmt=as_)
+    for p in written:
+        click.echo(str(p))
+
+
+@click.group("snapshots", invoke_without_command=True)
+@format_options
+@click.pass_context
+@handle_errors
+def snapshots_cmd(cctx, fmt, table):
+    """List snapshots (or delete / copy them with the subcommands)."""
+    if cctx.invoked_subcommand is not None:
+        return
+    ctx = cctx.obj
+    if not ctx.workspace_path.exists():
+        rows = []
+    else:
+        with ctx.workspace(read_only=True) as ws:
+            rows = ws.snapshots()
+    df = pd.DataFrame([{"name": s.name, "created_at": s.created_at, "updated_at": s.updated_at,
+                        **{t: s.counts.get(t, 0) for t in ("sites", "elements", "links", "sensitive_sites")},
+                        "source": s.source} for s in rows],
+                      columns=["name", "created_at", "updated_at", "sites", "elements", "links",
+                               "sensitive_sites", "source"])
+    render(Result("snapshots", None, summary={"workspace": str(ctx.workspace_path), "snapshots": len(df)},
+                  tables={"snapshots": df}), fmt, table=table)
+
+
+@snapshots_cmd.command("delete")
+@click.argument("name")
+@click.pass_obj
+@handle_errors
+def snapshots_delete(ctx, name):
+    """Delete snapshot NAME."""
+    with ctx.workspace() as ws:
+        ws.delete_snapshot(name)
+    stderr.print(f"deleted snapshot {name}")
+
+
+@snapshots_cmd.command("copy")
+@click.argument("src")
+@click.argument("dst")
+@click.pass_obj
+@handle_errors
+def snapshots_copy(ctx, src, dst):
+    """Copy snapshot SRC to DST (for what-if changes that keep the original)."""
+    with ctx.workspace() as ws:
+        ws.copy_snapshot(src, dst)
+    stderr.print(f"copied snapshot {src} to {dst}")
+
+
+@click.command("schema")
+@click.option("--markdown", is_flag=True, help="Print the model as Markdown (docs/schema.md).")
+@format_options
+def schema_cmd(markdown, fmt, table):
+    """Describe the network model: every table and column with type, unit, default and meaning."""
+    if markdown:
+        click.echo(schema_markdown())
+        return
+    rows = []
+    for t in TABLES.values():
+        for c in t.columns:
+            rows.append({"table": t.name, "column": c.name, "type": c.dtype, "required": c.required,
+                         "unit": c.unit, "default": None if c.default is None else str(c.default),
+                         "allowed": "|".join(c.allowed) if c.allowed else None,
+                         "references": c.references, "description": c.description})
+    render(Result("schema", None, summary={"tables": len(TABLES)}, tables={"columns": pd.DataFrame(rows)}),
+           fmt, table=table, limit=1000)
+
+
+@click.group("vendors", invoke_without_command=True)
+@format_options
+@click.pass_context
+def vendors_cmd(cctx, fmt, table):
+    """The vendor catalogue (or `vendors resolve NAME...` to see how spellings match)."""
+    if cctx.invoked_subcommand is not None:
+        return
+    cat = default_catalogue().table
+    render(Result("vendors", None, summary={"vendors": len(cat)}, tables={"vendors": cat}), fmt,
+           table=table, limit=1000)
+
+
+@vendors_cmd.command("resolve")
+@click.argument("names", nargs=-1, required=True)
+def vendors_resolve(names):
+    """Show which catalogue vendor each NAME resolves to."""
+    cat = default_catalogue()
+    for n in names:
+        click.echo(f"{n}\t{cat.resolve(n) or 'unknown (kept as given)'}")
+
+
+def register(group: click.Group) -> None:
+    for cmd in (import_cmd, info_cmd, export_cmd, snapshots_cmd, schema_cmd, vendors_cmd):
+        group.add_command(cmd)

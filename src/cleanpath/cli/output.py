@@ -1,0 +1,94 @@
+"""Rendering a :class:`~cleanpath.result.Result` for the terminal: table, JSON or CSV.
+
+JSON is exactly one object on stdout; CSV is the main table (or ``--table NAME``), or every table
+each preceded by a ``# name`` line with ``--table all``; progress and notes go to stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from typing import Iterator
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from cleanpath.result import Result, jsonable, records
+
+FORMATS = ("table", "json", "csv")
+stderr = Console(stderr=True, highlight=False)
+
+
+def _stdout() -> Console:
+    return Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
+
+
+def _rich_table(name: str, df: pd.DataFrame, limit: int) -> RichTable:
+    t = RichTable(title=name, title_justify="left", show_lines=False)
+    for c in df.columns:
+        numeric = pd.api.types.is_numeric_dtype(df[c].dtype) and not pd.api.types.is_bool_dtype(df[c].dtype)
+        t.add_column(str(c), justify="right" if numeric else "left", overflow="fold")
+    for row in records(df.head(limit)):
+        t.add_row(*("" if v is None else (f"{v:,.6g}" if isinstance(v, float) else
+                                         f"{v:,}" if isinstance(v, int) and not isinstance(v, bool)
+                                         else str(v)) for v in row.values()))
+    if len(df) > limit:
+        t.caption = f"{limit} of {len(df):,} rows shown; use --format csv or json for all"
+    return t
+
+
+def render(result: Result, fmt: str, *, table: str | None = None, limit: int = 30) -> None:
+    """Print a result to stdout in the chosen format."""
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+        return
+    if table and table != "all" and table not in result.tables:
+        raise click.BadParameter(f"no table {table!r}; this result has {', '.join(result.tables)}",
+                                 param_hint="--table")
+    if fmt == "csv":
+        names = list(result.tables) if table == "all" else [table or next(iter(result.tables), None)]
+        for i, name in enumerate(n for n in names if n is not None):
+            buf = io.StringIO()
+            if table == "all":
+                buf.write(("\n" if i else "") + f"# {name}\n")
+            result.tables[name].to_csv(buf, index=False)
+            sys.stdout.write(buf.getvalue())
+        return
+    con = _stdout()
+    head = f"[bold]{result.question}[/bold]" + (f" · snapshot [cyan]{result.snapshot}[/cyan]" if result.snapshot else "")
+    con.print(head)
+    for k, v in jsonable(result.summary).items():
+        if isinstance(v, (list, dict)):
+            if not v:
+                v = "none"
+            elif isinstance(v, list):
+                v = ", ".join(map(str, v[:20])) + (f" (+{len(v) - 20} more)" if len(v) > 20 else "")
+            else:
+                v = ", ".join(f"{a}: {b}" for a, b in list(v.items())[:20]) + (" ..." if len(v) > 20 else "")
+        elif isinstance(v, float):
+            v = f"{v:,.4g}"
+        elif isinstance(v, int) and not isinstance(v, bool):
+            v = f"{v:,}"
+        con.print(f"  {k}: {v}")
+    for name, df in result.tables.items():
+        if table and table != "all" and name != table:
+            continue
+        con.print()
+        con.print(_rich_table(name, df, limit))
+
+
+@contextlib.contextmanager
+def progress(description: str) -> Iterator:
+    """A spinner with a changing description on stderr, only when stderr is a terminal.
+
+    Yields a function that sets the current step's description.
+    """
+    if not sys.stderr.isatty():
+        yield lambda _s: None
+        return
+    with stderr.status(description) as status:
+        yield lambda s: status.update(f"{description}: {s}")
