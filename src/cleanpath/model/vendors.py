@@ -25,7 +25,8 @@ UNKNOWN = "unknown"
 _LEGAL = {
     "co", "corp", "corporation", "company", "inc", "incorporated", "ltd", "limited", "llc", "plc",
     "ab", "ag", "gmbh", "oyj", "sa", "spa", "s", "p", "a", "nv", "bv", "kk", "srl", "group",
-    "holdings", "holding", "the", "technologies", "technology",
+    "holdings", "holding", "the", "technologies", "technology", "oy", "asa", "kg", "se", "sas",
+    "sarl", "pte", "pty", "bhd", "ltda", "kft", "sro",
 }
 
 
@@ -131,3 +132,17 @@ def default_catalogue() -> VendorCatalogue:
             "parent": v.get("parent"),
         })
     return VendorCatalogue.from_table(pd.DataFrame(rows, columns=VENDORS.column_names))
+
+
+#: HQ countries whose vendors are untrusted by default. The EU Commission (2023-06-15) named Huawei
+#: and ZTE materially higher-risk suppliers; the US Covered List names Chinese and Russian firms.
+#: Questions take an explicit trust setting; this is only the default for maps and demos.
+DEFAULT_UNTRUSTED_COUNTRIES = ("CN", "RU")
+
+
+def default_untrusted(catalogue: VendorCatalogue | None = None) -> set[str]:
+    """Vendor ids untrusted by default: headquartered in China or Russia, or owned by such a vendor."""
+    cat = (catalogue or default_catalogue()).table
+    bad = set(cat.loc[cat["hq_country"].isin(DEFAULT_UNTRUSTED_COUNTRIES), "vendor_id"])
+    bad |= set(cat.loc[cat["parent"].isin(bad), "vendor_id"])
+    return bad

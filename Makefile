@@ -1,0 +1,29 @@
+# The two set-up commands of the README: `make demo` (the main job) and `make test` (all tests).
+# Both bootstrap their own virtual environment from a bare clone.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/cleanpath demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+docs: $(STAMP)
+	$(PY) -m cleanpath.cli.docgen
+
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) cleanpath-demo .pytest_cache
