@@ -19,6 +19,7 @@ from cleanpath.cli.common import Context
 COMMAND_MODULES = (
     "cleanpath.cli.data",
     "cleanpath.cli.demo",
+    "cleanpath.cli.plan",
 )
 
 

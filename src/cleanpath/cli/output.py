@@ -24,16 +24,23 @@ stderr = Console(stderr=True, highlight=False)
 
 
 def _stdout() -> Console:
-    return Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
+    probe = Console()
+    # A terminal keeps its width; piped output gets room for wide tables instead of folding them.
+    return Console(highlight=False, soft_wrap=False, width=probe.width if probe.is_terminal else 200)
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1e5 else f"{v:,.6g}"
 
 
 def _rich_table(name: str, df: pd.DataFrame, limit: int) -> RichTable:
     t = RichTable(title=name, title_justify="left", show_lines=False)
     for c in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[c].dtype) and not pd.api.types.is_bool_dtype(df[c].dtype)
-        t.add_column(str(c), justify="right" if numeric else "left", overflow="fold")
+        t.add_column(str(c), justify="right" if numeric else "left", overflow="fold", no_wrap=numeric,
+                     max_width=None if numeric else 60)
     for row in records(df.head(limit)):
-        t.add_row(*("" if v is None else (f"{v:,.6g}" if isinstance(v, float) else
+        t.add_row(*("" if v is None else (_num(v) if isinstance(v, float) else
                                          f"{v:,}" if isinstance(v, int) and not isinstance(v, bool)
                                          else str(v)) for v in row.values()))
     if len(df) > limit:
@@ -70,7 +77,7 @@ def render(result: Result, fmt: str, *, table: str | None = None, limit: int = 3
             else:
                 v = ", ".join(f"{a}: {b}" for a, b in list(v.items())[:20]) + (" ..." if len(v) > 20 else "")
         elif isinstance(v, float):
-            v = f"{v:,.4g}"
+            v = _num(v) if abs(v) >= 1e5 else f"{v:,.4g}"
         elif isinstance(v, int) and not isinstance(v, bool):
             v = f"{v:,}"
         con.print(f"  {k}: {v}")
