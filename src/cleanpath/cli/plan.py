@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from cleanpath.cli.common import format_options, handle_errors
-from cleanpath.cli.output import render
+from cleanpath.cli.common import format_options, handle_errors, snapshot_option
+from cleanpath.cli.output import progress, render
 
 
 def parse_amount(text: str | None) -> float | None:
@@ -57,5 +57,63 @@ def funding_cmd(programme, applications, appropriation, as_of, fmt, table):
     render(result, fmt, table=table)
 
 
+def parse_budget(text: str, horizon: int) -> float | list[float]:
+    """One amount for every year, or a comma-separated list of one amount per year."""
+    parts = [p for p in text.split(",") if p.strip()]
+    if len(parts) == 1:
+        return parse_amount(parts[0])
+    if len(parts) != horizon:
+        raise click.BadParameter(f"{len(parts)} yearly amounts for a {horizon}-year horizon", param_hint="--budget")
+    return [parse_amount(p) for p in parts]
+
+
+@click.command("plan")
+@snapshot_option
+@click.option("--policy", "policies", required=True,
+              help="Policy packs whose deadlines the plan must meet (comma-separated ids or files).")
+@click.option("--start", "start_year", type=int, required=True, help="First plan year.")
+@click.option("--horizon", type=click.IntRange(1, 50), default=8, show_default=True, help="Number of years.")
+@click.option("--budget", required=True,
+              help="Money per year, net of funding: one amount (e.g. 500m) or one per year (100m,200m,...).")
+@click.option("--crews", type=float, default=None,
+              help="Crew-jobs per region per year (a cell site is one job, a core data centre six).")
+@click.option("--funding", "programme", default=None,
+              help="Funding programme the plan draws on (e.g. fcc-scrp): reimburses its covered vendors' gear.")
+@click.option("--objective", type=click.Choice(["cost", "risk", "balanced"]), default="balanced",
+              show_default=True, help="Cheapest way to meet the deadlines, fastest risk reduction, or both.")
+@click.option("--trust", default=None,
+              help="Vendors to remove besides those the policies name (comma-separated ids; default: "
+                   "vendors headquartered in China or Russia).")
+@click.option("--costs", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="YAML of replacement costs per role (overrides the shipped defaults).")
+@click.option("--discount-rate", type=float, default=0.05, show_default=True, help="Yearly discount rate.")
+@click.option("--gap", type=float, default=0.01, show_default=True, help="Relative MIP gap to stop at.")
+@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Solver time limit, seconds.")
+@click.option("--explain", is_flag=True, help="Name the binding constraints, with shadow prices.")
+@format_options
+@click.pass_obj
+@handle_errors
+def plan_cmd(ctx, snapshot, policies, start_year, horizon, budget, crews, programme, objective, trust, costs,
+             discount_rate, gap, time_limit, explain, fmt, table):
+    """A multi-year, cost-optimal replacement schedule that meets every deadline of the chosen packs.
+
+    Mixed-integer programme (HiGHS): replacement units follow the field's coupling rules (a site's
+    RAN as one unit, a core data centre as one, a management system with what it manages,
+    transport per site); budget per year net of funding and crews per region per year hold.
+    An infeasible request says which deadline and budget collide and the least extra money or time.
+    """
+    from cleanpath.plan.planner import run_plan
+
+    with ctx.workspace(read_only=True) as ws, progress("planning") as step:
+        net = ws.network(snapshot)
+        result = run_plan(net, policies=policies, start_year=start_year, horizon=horizon,
+                          budget=parse_budget(budget, horizon), crews=crews, programme=programme,
+                          objective=objective, untrusted=trust.split(",") if trust else None,
+                          costs=costs, discount_rate=discount_rate, gap=gap, time_limit=time_limit,
+                          explain=explain, on_step=step)
+    render(result, fmt, table=table)
+
+
 def register(group: click.Group) -> None:
     group.add_command(funding_cmd)
+    group.add_command(plan_cmd)

@@ -311,10 +311,26 @@ def run_funding(applications: pd.DataFrame, *, programme: str | Programme = "fcc
     )
 
 
+def programme_factor(programme: Programme, *, as_of: dt.date) -> float:
+    """The share of an approved dollar the programme pays as of a date.
+
+    Computed by allocating the programme's shipped calibrated application set (if it has one) with
+    the appropriations made by ``as_of``: priority group 1's factor. Without such a set, 1.0.
+    """
+    ref = resources.files("cleanpath.data").joinpath("programmes", f"{programme.id}-applications.csv")
+    if not ref.is_file():
+        return 1.0
+    apps = read_applications(InputFile(f"{programme.id}-applications.csv", ref.read_bytes()))
+    group, eligible, _ = assign_groups(apps, programme)
+    _, factors = allocate(apps["approved_amount"].to_numpy(dtype=float), group, eligible,
+                          programme.allocatable(as_of))
+    return float(factors.get(programme.groups[0].group, 1.0))
+
+
 def read_applications_text(text: str, label: str = "<applications>") -> pd.DataFrame:
     """:func:`read_applications` for text already in memory (uploads, tests)."""
     return read_applications(InputFile(label, text.encode("utf-8")))
 
 
 __all__ = ["Programme", "load_programme", "shipped_programmes", "read_applications",
-           "read_applications_text", "run_funding", "allocate", "assign_groups"]
+           "read_applications_text", "run_funding", "allocate", "assign_groups", "programme_factor"]

@@ -73,7 +73,8 @@ def _year_of_deadline(deadline: pd.Series, start_year: int) -> np.ndarray:
 
 
 def replacement_units(net: Network, *, untrusted: set[str], deadlines: pd.DataFrame | None = None,
-                      costs: CostModel | None = None, funded_vendors: Sequence[str] = ()) -> pd.DataFrame:
+                      costs: CostModel | None = None, funded_vendors: Sequence[str] = (),
+                      funded_installed_by=None) -> pd.DataFrame:
     """Group the untrusted elements into replacement units.
 
     Parameters
@@ -83,11 +84,14 @@ def replacement_units(net: Network, *, untrusted: set[str], deadlines: pd.DataFr
     untrusted
         Vendor ids whose equipment is to be replaced.
     deadlines
-        ``element_id, deadline`` (a date): the date by which each element must be gone.
+        ``element_id, deadline`` (a date): the date by which each element must be gone. Elements
+        with a deadline are replaced whatever their vendor.
     costs
         The cost model (default: shipped defaults).
     funded_vendors
         Vendors whose removal a funding programme reimburses.
+    funded_installed_by
+        Only elements installed on or before this date are reimbursed (unknown dates count).
 
     Returns
     -------
@@ -98,10 +102,13 @@ def replacement_units(net: Network, *, untrusted: set[str], deadlines: pd.DataFr
     costs = costs or load_costs()
     el = net.elements
     bad = el["vendor"].isin(list(untrusted)).to_numpy(dtype=bool, na_value=False)
+    if deadlines is not None and len(deadlines):
+        bad = bad | el["element_id"].isin(deadlines["element_id"]).to_numpy(dtype=bool, na_value=False)
     if not bad.any():
         return pd.DataFrame(columns=["unit_id", "kind", "site_id", "operator_id", "region", "elements",
                                      "element_ids", "cost", "deadline", "weight", "funded_cost", "crew_jobs"])
-    e = el.loc[bad, ["element_id", "site_id", "role", "vendor", "generation", "unit_cost"]].copy()
+    e = el.loc[bad, ["element_id", "site_id", "role", "vendor", "generation", "unit_cost",
+                     "installed_on"]].copy()
     e["cost"] = costs.element_costs(e)
     domain = e["role"].str.replace(r"\..*$", "", regex=True).astype(object)
     kind = np.where(domain.isin(["ran", "core", "mgmt"]), domain, "transport")
@@ -118,7 +125,10 @@ def replacement_units(net: Network, *, untrusted: set[str], deadlines: pd.DataFr
         e["deadline"] = pd.to_datetime(e["element_id"].map(dl), errors="coerce")
     else:
         e["deadline"] = pd.NaT
-    e["funded"] = e["vendor"].isin(list(funded_vendors)).to_numpy()
+    e["funded"] = e["vendor"].isin(list(funded_vendors)).to_numpy(dtype=bool, na_value=False)
+    if funded_installed_by is not None:
+        inst = pd.to_datetime(e["installed_on"].astype(object), errors="coerce")
+        e["funded"] &= ~(inst > pd.Timestamp(funded_installed_by)).to_numpy()
     e["funded_cost"] = np.where(e["funded"], e["cost"], 0.0)
     sites = net.sites.set_index("site_id")
     g = e.groupby("unit_id", sort=True)
@@ -310,7 +320,8 @@ def _diagnose(cls: pd.DataFrame, s: PlanSettings) -> dict:
 def plan_replacement(net: Network, *, untrusted: set[str], start_year: int, horizon: int,
                      budget: float | Sequence[float], deadlines: pd.DataFrame | None = None,
                      crews: float | None = None, funding_share: float = 0.0,
-                     funded_vendors: Sequence[str] = (), objective: str = "balanced",
+                     funded_vendors: Sequence[str] = (), funded_installed_by=None,
+                     objective: str = "balanced",
                      discount_rate: float = 0.05, costs: CostModel | None = None, gap: float = 0.01,
                      time_limit: float = 60.0, presolve: str = "on", explain: bool = False) -> Result:
     """A cost-optimal, deadline-meeting replacement schedule.
@@ -331,8 +342,8 @@ def plan_replacement(net: Network, *, untrusted: set[str], start_year: int, hori
         Crew-jobs per region per year (a cell-site unit takes one, a core DC six).
     funding_share
         Share of the cost of funded units a programme reimburses (e.g. 0.395 for the FCC in 2022).
-    funded_vendors
-        Vendors whose removal the programme funds.
+    funded_vendors, funded_installed_by
+        Vendors whose removal the programme funds, and the latest installation date it funds.
     objective
         ``cost`` (cheapest way to meet the deadlines), ``risk`` (fastest exposure reduction the money
         allows) or ``balanced`` (both, normalised).
@@ -362,7 +373,7 @@ def plan_replacement(net: Network, *, untrusted: set[str], start_year: int, hori
     s = PlanSettings(start_year, horizon, budgets, crews, funding_share, objective, discount_rate, gap,
                      time_limit, presolve)
     units = replacement_units(net, untrusted=untrusted, deadlines=deadlines, costs=costs,
-                              funded_vendors=funded_vendors)
+                              funded_vendors=funded_vendors, funded_installed_by=funded_installed_by)
     params = {"untrusted": sorted(untrusted), "start_year": start_year, "horizon": horizon,
               "budget": list(budgets), "crews": crews, "funding_share": funding_share,
               "objective": objective, "discount_rate": discount_rate}
@@ -460,11 +471,91 @@ def _binding(built: _Built, sol, s: PlanSettings, cls: pd.DataFrame) -> pd.DataF
         dl = int(cls.loc[c, "deadline_year"])
         last = built.x[c, dl]
         if sol.values[last] > 0.5:  # work was still being done in the deadline's own year
-            rows.append({"constraint": f"deadline {s.start_year + dl}: {cls.loc[c, 'kind']} units in {cls.loc[c, 'region']}",
+            rows.append({"constraint": f"deadline {s.start_year + dl}: {int(cls.loc[c, 'count'])} "
+                                       f"{cls.loc[c, 'kind']} unit(s) in {cls.loc[c, 'region']} (class {c})",
                          "limit": float(hi[r]), "used": float(act[r]), "slack": 0.0,
                          "shadow_price": float(duals[r])})
     df = pd.DataFrame(rows, columns=["constraint", "limit", "used", "slack", "shadow_price"])
     return df.sort_values("shadow_price", key=lambda v: -v.abs(), ignore_index=True) if len(df) else df
 
 
-__all__ = ["plan_replacement", "replacement_units", "unit_classes", "OBJECTIVES", "PlanSettings"]
+def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFrame | None = None,
+                     policies, start_year: int, horizon: int) -> pd.DataFrame:
+    """Violations at the end of each plan year with the schedule applied, from the audit engine.
+
+    Replaced elements are taken out of service from the end of their year, then the policy packs
+    are audited as of 31 December.
+    """
+    from cleanpath.analysis.audit import audit_network
+
+    done_year = schedule.set_index("unit_id")["year"]
+    el_year = {}
+    for uid, ids in zip(units["unit_id"], units["element_ids"]):
+        y = done_year.get(uid)
+        if y is not None and np.isfinite(y):
+            for e in ids:
+                el_year[e] = y
+    year_of_el = net.elements["element_id"].map(el_year).to_numpy(dtype=float, na_value=np.nan)
+    rows = []
+    for y in range(start_year - 1, start_year + horizon):
+        gone = year_of_el <= y
+        tables = net.tables()
+        el = tables["elements"].copy()
+        el["in_service"] = pd.array(el["in_service"].fillna(True).to_numpy(dtype=bool) & ~gone,
+                                    dtype=el["in_service"].dtype)
+        tables["elements"] = el
+        snap = Network(tables, name=net.name, validate=False)
+        r = audit_network(snap, policies=policies, as_of=f"{y}-12-31")
+        rows.append({"year": y, "as_of": f"{y}-12-31", "violations": r.summary.get("violations", 0),
+                     "warnings": r.summary.get("warnings", 0), "elements_replaced": int(gone.sum())})
+    return pd.DataFrame(rows)
+
+
+def run_plan(net: Network, *, policies, start_year: int, horizon: int, budget, crews: float | None = None,
+             programme: str | None = None, objective: str = "balanced", untrusted=None, costs=None,
+             discount_rate: float = 0.05, gap: float = 0.01, time_limit: float = 60.0,
+             presolve: str = "on", explain: bool = False, on_step=None) -> Result:
+    """The ``plan`` question: deadlines from policy packs, optional funding, the schedule and its
+    compliance curve (violations at the end of each year, from the audit engine).
+
+    Parameters are those of :func:`plan_replacement`, plus ``policies`` (packs whose deadlines bind),
+    ``programme`` (a funding programme id: its covered vendors' gear installed by its cut-off date is
+    reimbursed at the programme's pro-rata factor as of 1 January of ``start_year``) and ``costs``
+    (a cost YAML path).
+    """
+    import datetime as dt
+
+    from cleanpath.analysis.audit import element_deadlines
+    from cleanpath.model.vendors import default_untrusted
+
+    step = on_step or (lambda _s: None)
+    step("deadlines from the policy packs")
+    deadlines = element_deadlines(net, policies=policies)
+    vendors = set(untrusted) if untrusted else default_untrusted(net.catalogue)
+    share, funded, cutoff = 0.0, (), None
+    if programme:
+        from cleanpath.plan.funding import load_programme, programme_factor
+
+        prog = load_programme(programme)
+        share = programme_factor(prog, as_of=dt.date(start_year, 1, 1))
+        funded, cutoff = prog.covered_vendors, prog.obtained_on_or_before
+    step("solving")
+    cost_model = load_costs(costs) if costs else None
+    result = plan_replacement(net, untrusted=vendors, start_year=start_year, horizon=horizon, budget=budget,
+                              deadlines=deadlines, crews=crews, funding_share=share, funded_vendors=funded,
+                              funded_installed_by=cutoff, objective=objective, discount_rate=discount_rate,
+                              costs=cost_model, gap=gap, time_limit=time_limit, presolve=presolve,
+                              explain=explain)
+    result.params.update({"policies": policies, "programme": programme})
+    result.summary["funding_share"] = share
+    if result.tables["years"] is not None and len(result.tables["years"]):
+        step("compliance curve")
+        units = replacement_units(net, untrusted=vendors, deadlines=deadlines, costs=cost_model)
+        curve = compliance_curve(net, result.tables["schedule"], units=units, policies=policies,
+                                 start_year=start_year, horizon=horizon)
+        result.tables["compliance"] = curve
+        result.summary["violations_at_end"] = int(curve["violations"].iloc[-1])
+    return result
+
+
+__all__ = ["plan_replacement", "run_plan", "compliance_curve", "replacement_units", "unit_classes", "OBJECTIVES", "PlanSettings"]
