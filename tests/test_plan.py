@@ -182,3 +182,28 @@ def test_bad_settings_are_clear():
         plan_replacement(net, untrusted=UNTRUSTED, start_year=2026, horizon=2, budget=1, objective="cheap")
     with pytest.raises(cleanpath.ValidationError, match="3 yearly budgets"):
         plan_replacement(net, untrusted=UNTRUSTED, start_year=2026, horizon=2, budget=[1, 2, 3])
+
+
+def test_incentive_hand_computed():
+    import datetime as dt
+
+    from cleanpath.plan.incentive import run_incentive
+    from cleanpath.plan.costs import CostModel, load_costs
+
+    base = load_costs()
+    net = net_with([{"vendor": "huawei", "cost": 100_000.0}, {"vendor": "ericsson", "cost": 100_000.0}])
+    # baseband installed 2019-01-01 costs 100k; its 5G radio costs 0. As of 2023-01-01 it is 4.0 years
+    # into an 8-year life: half its value is stranded.
+    r = run_incentive(net, as_of=dt.date(2023, 1, 1), premium=0.2, lifetime_years=8.0,
+                      costs=CostModel(base.roles, base.generation_factor, 0.0))
+    op = r.tables["operators"].set_index("operator_id").loc["op"]
+    assert op["untrusted_elements"] == 2
+    assert op["replacement_cost"] == pytest.approx(100_000)
+    assert op["stranded_value"] == pytest.approx(100_000 * (1 - 1461 / 365.25 / 8), rel=1e-9)
+    assert op["compliance_cost"] == pytest.approx(op["stranded_value"] + 20_000)
+    assert op["break_even_subsidy_share"] == pytest.approx(op["compliance_cost"] / 100_000)
+    # the FCC programme paid 39.5 % in 2023 for Huawei gear bought before mid-2020
+    r = run_incentive(net, as_of=dt.date(2023, 1, 1), premium=0.2, programme="fcc-scrp",
+                      costs=CostModel(base.roles, base.generation_factor, 0.0))
+    assert r.summary["programme_share"] == pytest.approx(0.395, abs=5e-4)
+    assert r.summary["programme_pays"] == pytest.approx(0.395 * 100_000, rel=1e-3)

@@ -114,6 +114,34 @@ def plan_cmd(ctx, snapshot, policies, start_year, horizon, budget, crews, progra
     render(result, fmt, table=table)
 
 
+@click.command("incentive")
+@snapshot_option
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Decision date (default today).")
+@click.option("--funding", "programme", default=None, help="Funding programme that reimburses part of the cost.")
+@click.option("--premium", type=float, default=0.15, show_default=True,
+              help="Price premium of trusted replacement gear (an assumption: set it for your case).")
+@click.option("--lifetime", type=float, default=8.0, show_default=True,
+              help="Economic life of equipment in years (for the stranded value).")
+@click.option("--trust", default=None, help="Vendors to replace (comma-separated ids; default: HQ in China or Russia).")
+@format_options
+@click.pass_obj
+@handle_errors
+def incentive_cmd(ctx, snapshot, as_of, programme, premium, lifetime, trust, fmt, table):
+    """What compliance costs each operator against what a programme pays, and the break-even subsidy.
+
+    Compliance cost = value stranded by replacing gear before the end of its life + the premium
+    for trusted gear. The break-even subsidy is that cost as a share of the replacement cost.
+    """
+    from cleanpath.plan.incentive import run_incentive
+
+    day = as_of.date() if as_of else dt.date.today()
+    with ctx.workspace(read_only=True) as ws:
+        result = run_incentive(ws.network(snapshot), as_of=day, programme=programme, premium=premium,
+                               lifetime_years=lifetime, untrusted=set(trust.split(",")) if trust else None)
+    render(result, fmt, table=table)
+
+
 def register(group: click.Group) -> None:
     group.add_command(funding_cmd)
     group.add_command(plan_cmd)
+    group.add_command(incentive_cmd)
