@@ -75,7 +75,7 @@ def run_incentive(net: Network, *, as_of: dt.date, untrusted: set[str] | None = 
         share = programme_factor(prog, as_of=as_of)
         funded = e["vendor"].isin(list(prog.covered_vendors)).to_numpy(dtype=bool, na_value=False)
         if prog.obtained_on_or_before is not None:
-            funded &= ~(installed > pd.Timestamp(prog.obtained_on_or_before)).to_numpy()
+            funded = funded & ~(installed > pd.Timestamp(prog.obtained_on_or_before)).to_numpy()
     sites = net.sites.set_index("site_id")["operator_id"]
     frame = pd.DataFrame({
         "operator_id": e["site_id"].map(sites).astype(object).to_numpy(),
