@@ -10,12 +10,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import pandas as pd
-
 from cleanpath.model.network import Network, validate_tables
 from cleanpath.model.vendors import default_untrusted
 from cleanpath.result import Result
 from cleanpath.store.workspace import open_workspace
+from cleanpath.suite import SuiteSettings, headlines, run_suite
 
 #: The demo's fixed choices, so every run tells the same story.
 COUNTRY = "DE"
@@ -34,27 +33,6 @@ def build_example(*, scale: float = DEFAULT_SCALE, seed: int = SEED) -> Network:
     net = generate_network(country=COUNTRY, scale=scale, seed=seed)
     tables = validate_tables({"sensitive_sites": shipped_installations(COUNTRY)}, base=net)
     return Network(tables, name=SNAPSHOT, validate=False)
-
-
-def questions(net: Network, *, on_step: Callable[[str], None]) -> list[Result]:
-    """Every question cleanpath answers, on one network, with the demo's settings."""
-    from cleanpath.analysis.audit import audit_network
-    from cleanpath.analysis.info import run_info
-
-    results = []
-    on_step("info")
-    results.append(run_info(net))
-    on_step("audit")
-    results.append(audit_network(net, policies=list(PACKS), as_of=AS_OF))
-    return results
-
-
-def _headline(r: Result) -> str:
-    keys = {
-        "info": ("elements", "sites", "sensitive_sites"),
-        "audit": ("findings", "violations", "warnings"),
-    }.get(r.question, tuple(list(r.summary)[:3]))
-    return "; ".join(f"{k}={r.summary[k]}" for k in keys if k in r.summary)
 
 
 def run_demo(out: str | Path = "cleanpath-demo", *, scale: float = DEFAULT_SCALE, seed: int = SEED,
@@ -93,7 +71,7 @@ def run_demo(out: str | Path = "cleanpath-demo", *, scale: float = DEFAULT_SCALE
         ws.write_network(SNAPSHOT, net, source=f"cleanpath demo: generate --country {COUNTRY} "
                                                 f"--scale {scale} --seed {seed} + shipped installations")
         net = ws.network(SNAPSHOT)
-    results = questions(net, on_step=step)
+    results = run_suite(net, SuiteSettings(as_of=AS_OF, policies=PACKS), on_step=step)
     step("writing the report")
     report = write_report(
         out / "report.html", results=results, network=net, untrusted=default_untrusted(net.catalogue),
@@ -102,8 +80,7 @@ def run_demo(out: str | Path = "cleanpath-demo", *, scale: float = DEFAULT_SCALE
                "geography and reported vendor shares, with the US military installations in Germany as "
                f"sensitive sites. Questions asked as of {AS_OF.isoformat()}."))
     seconds = time.perf_counter() - t0
-    table = pd.DataFrame({"question": [r.question for r in results],
-                          "headline": [_headline(r) for r in results]})
+    table = headlines(results)
     return Result("demo", SNAPSHOT, params={"country": COUNTRY, "scale": scale, "seed": seed,
                                             "as_of": AS_OF.isoformat(), "policies": list(PACKS)},
                   summary={"report": str(report.resolve()), "workspace": str(ws_path.resolve()),
