@@ -55,6 +55,7 @@ def run_demo(out: str | Path = "cleanpath-demo", *, scale: float = DEFAULT_SCALE
     Result
         Summary (where the report is, headline figures) and a table with one row per question.
     """
+    from cleanpath.report.charts import charts_for
     from cleanpath.report.html import write_report
 
     step = on_step or (lambda _s: None)
@@ -75,6 +76,7 @@ def run_demo(out: str | Path = "cleanpath-demo", *, scale: float = DEFAULT_SCALE
     step("writing the report")
     report = write_report(
         out / "report.html", results=results, network=net, untrusted=default_untrusted(net.catalogue),
+        charts=charts_for(results),
         title="cleanpath demo: Germany",
         intro=(f"A plausible German mobile network at {scale:.0%} of real scale, generated from real "
                "geography and reported vendor shares, with the US military installations in Germany as "

@@ -130,9 +130,9 @@ def headline(r: Result) -> str:
     keys = {
         "info": ("elements", "sites", "sensitive_sites"),
         "audit": ("violations", "warnings", "elements_in_violation"),
-        "clean-path": ("pairs", "clean", "not_clean", "remediation_cost"),
+        "clean-path": ("pairs", "clean_pairs", "sites_without_clean_path", "shared_fix_cost"),
         "outage": ("lost_elements", "lost_sites", "lost_subscribers", "sensitive_without_service"),
-        "exposure": ("sensitive_sites", "untrusted_elements_within"),
+        "exposure": ("sensitive_sites", "with_untrusted_within", "median_nearest_untrusted_m"),
         "plan": ("status", "units_replaced", "total_cost", "violations_at_end"),
         "compare": ("changed", "added", "removed", "revendored", "new", "resolved"),
         "funding": ("allocatable", "approved_demand", "factor_by_group"),

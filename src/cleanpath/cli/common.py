@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from cleanpath.cli.output import FORMATS, stderr
 from cleanpath.errors import ValidationError, WorkspaceError
@@ -50,7 +51,8 @@ def handle_errors(f):
                 "error": "workspace", "message": str(e), "problems": []}
             if kwargs.get("fmt") == "json":
                 click.echo(json.dumps(payload, ensure_ascii=False))
-            stderr.print(f"[bold red]error:[/bold red] {e}", markup=True, highlight=False, soft_wrap=True)
+            stderr.print(f"[bold red]error:[/bold red] {escape(str(e))}", markup=True, highlight=False,
+                         soft_wrap=True)
             sys.exit(2)
 
     return wrapper

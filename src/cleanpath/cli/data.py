@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 import pandas as pd
+from rich.markup import escape
 
 from cleanpath.analysis.info import run_info
 from cleanpath.cli.common import format_options, handle_errors, snapshot_option
@@ -28,7 +29,9 @@ from cleanpath.store.ingest import ingest
               help="topologyzoo: CSV of node label or id -> vendor (columns: node, vendor).")
 @click.option("--operator", "operator_id", default=None,
               help="topologyzoo/cyclonedx: operator id for the imported sites (default from the file).")
-@click.option("--country", default=None, help="Country (ISO 3166-1 alpha-2) of the imported operator or sites.")
+@click.option("--country", default=None,
+              help="ISO 3166-1 alpha-2 country. topologyzoo/cyclonedx: the operator's country; opencellid: keep "
+                   "only this country's cells (by MCC); sensitive: fill blank countries.")
 @click.option("--kind", "sensitive_kind", type=click.Choice(SENSITIVE_KINDS), default=None,
               help="sensitive: kind for rows that do not say (default military).")
 @click.option("--radius-m", type=float, default=None, help="sensitive: radius for points that do not say (default 5000).")
@@ -52,10 +55,11 @@ def import_cmd(ctx, data_format, paths, snapshot, replace, vendor, vendor_map, o
     with ctx.workspace() as ws, progress(f"importing {data_format}") as step:
         rep = ingest(ws, data_format, paths, snapshot=snapshot, replace=replace, on_step=step, **options)
     for w in rep.warnings:
-        stderr.print(f"[yellow]note:[/yellow] {w}", soft_wrap=True)
+        stderr.print(f"[yellow]note:[/yellow] {escape(w)}", soft_wrap=True)
     if rep.unknown_vendors:
         names = ", ".join(f"{k} ({v:,})" for k, v in list(rep.unknown_vendors.items())[:10])
-        stderr.print(f"[yellow]note:[/yellow] vendors not in the catalogue, kept as given: {names}", soft_wrap=True)
+        stderr.print(f"[yellow]note:[/yellow] vendors not in the catalogue, kept as given: {escape(names)}",
+                     soft_wrap=True)
     result = Result("import", rep.snapshot, params={"format": data_format, "paths": rep.files, "replace": replace, **options},
                     summary={"added": rep.added, "totals": rep.totals, "unknown_vendors": rep.unknown_vendors,
                              "warnings": rep.warnings},

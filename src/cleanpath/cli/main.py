@@ -20,6 +20,10 @@ COMMAND_MODULES = (
     "cleanpath.cli.data",
     "cleanpath.cli.demo",
     "cleanpath.cli.plan",
+    "cleanpath.cli.report",
+    "cleanpath.cli.generate",
+    "cleanpath.cli.policy",
+    "cleanpath.cli.graph",
 )
 
 

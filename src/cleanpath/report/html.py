@@ -24,7 +24,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2733;background:#f6f7f9}
 header{background:#14213d;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}
 header p{margin:4px 0 0;opacity:.8;font-size:13px}
-main{max-width:1200px;margin:0 auto;padding:16px 28px 48px}
+main{max-width:1200px;margin:0 auto;padding:16px 28px 48px}section{overflow-x:auto}
 section{background:#fff;border:1px solid #e1e4e8;border-radius:8px;margin:18px 0;padding:14px 20px}
 h2{font-size:18px;margin:4px 0 10px;text-transform:capitalize}h3{font-size:14px;margin:14px 0 6px;color:#445}
 dl.summary{display:grid;grid-template-columns:max-content 1fr;gap:3px 14px;font-size:13px;margin:0}
@@ -50,7 +50,9 @@ def _fmt(v) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:,.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+        if v.is_integer() or abs(v) >= 1000:
+            return f"{v:,.0f}"
+        return f"{v:,.4g}"
     if isinstance(v, int):
         return f"{v:,}"
     if isinstance(v, list):
