@@ -1,8 +1,17 @@
 """Defences every reader shares: size limits, decompression bombs, encodings, runaway lines.
 
-A reader calls :func:`read_input` to get a file's bytes (transparently un-gzipped, size-limited)
-and :func:`check_text` before parsing. Each failure is a :class:`ValidationError` with the file,
-line and column, so the user knows what to fix without opening a hex editor.
+A reader calls :func:`read_input` (or :func:`zip_members`) to get a file's bytes, transparently
+un-gzipped and size-limited, and :func:`check_text` before parsing. Each failure is a
+:class:`~cleanpath.errors.ValidationError` with the file, line and column, so the user knows what
+to fix without opening a hex editor.
+
+Decompression is refused, before it can exhaust memory, when
+
+* an archive *declares* more than :data:`MAX_INPUT_BYTES` uncompressed, or a ratio above
+  :data:`MAX_RATIO` (whole archive or one member);
+* the bytes *actually* inflated pass :data:`MAX_INPUT_BYTES`, or pass :data:`MAX_RATIO` times the
+  compressed size once past :data:`RATIO_FLOOR`. Declared sizes can lie; this check cannot be
+  lied to, because it counts what the decompressor really produced.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 
@@ -24,19 +33,67 @@ from cleanpath.errors import Problem, ValidationError
 MAX_INPUT_BYTES = int(os.environ.get("CLEANPATH_MAX_INPUT_BYTES", str(8 << 30)))
 #: Longest line (record) accepted in a text format (bytes).
 MAX_LINE_BYTES = 1 << 20
-#: Highest compression ratio accepted from an archive member before it is treated as a bomb.
-MAX_RATIO = 200
+#: Highest compression ratio accepted before input is treated as a bomb (override with
+#: CLEANPATH_MAX_RATIO). Real CSV and JSON inventories compress 5-30:1; deflate bombs reach 1000:1.
+MAX_RATIO = int(os.environ.get("CLEANPATH_MAX_RATIO", "200"))
+#: Inflated inputs up to this size are accepted whatever their ratio (tiny files compress oddly).
+RATIO_FLOOR = 1 << 20
+
+#: Maps a byte offset of a fault to (column, value) in the reader's own terms (CSV: column name).
+Locator = Callable[[bytes, int], "tuple[str | int | None, str | None]"]
 
 
 @dataclass(frozen=True)
 class InputFile:
-    """A file's decoded bytes and the name to show in messages."""
+    """A file's decoded bytes and the name to show in messages.
+
+    Attributes
+    ----------
+    label
+        Shown in messages: the path, or ``archive.zip:member`` for a member of an archive.
+    data
+        The (decompressed) bytes.
+    member
+        The member's path inside its archive, if it came from one.
+    """
 
     label: str
     data: bytes
+    member: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The file's own name (``elements.csv``), without directories or archive."""
+        return Path(self.member if self.member is not None else self.label).name
 
 
-def _read_limited(stream, label: str, limit: int) -> bytes:
+def _bomb(label: str, reason: str, *, knob: str = "CLEANPATH_MAX_INPUT_BYTES") -> ValidationError:
+    return ValidationError(Problem(
+        f"{reason}; refusing it as a possible decompression bomb (raise {knob} if it is genuine)",
+        label))
+
+
+def _read_limited(stream: BinaryIO, label: str, limit: int, *, compressed: int | None = None) -> bytes:
+    """Read a decompressing stream to the end, stopping as soon as it inflates too far.
+
+    Parameters
+    ----------
+    stream
+        A gzip or zip member stream.
+    label
+        Name for messages.
+    limit
+        Most bytes accepted in absolute terms.
+    compressed
+        Size of the compressed data, if known: output beyond ``MAX_RATIO`` times this (and past
+        :data:`RATIO_FLOOR`) is refused too.
+    """
+    cap = limit
+    by_ratio = False
+    if compressed is not None:
+        ratio_cap = max(RATIO_FLOOR, MAX_RATIO * compressed)
+        if ratio_cap < limit:
+            cap, by_ratio = ratio_cap, True
     buf = io.BytesIO()
     total = 0
     try:
@@ -45,37 +102,81 @@ def _read_limited(stream, label: str, limit: int) -> bytes:
             if not chunk:
                 break
             total += len(chunk)
-            if total > limit:
-                raise ValidationError(Problem(
-                    f"decompresses to more than {limit:,} bytes; refusing it as a possible "
-                    "decompression bomb (raise CLEANPATH_MAX_INPUT_BYTES if it is genuine)", label))
+            if total > cap:
+                if by_ratio:
+                    raise _bomb(label, f"inflates more than {MAX_RATIO}:1 (past {cap:,} bytes from "
+                                       f"{compressed:,} compressed)", knob="CLEANPATH_MAX_RATIO")
+                raise _bomb(label, f"decompresses to more than {limit:,} bytes")
             buf.write(chunk)
-    except (EOFError, gzip.BadGzipFile, zlib.error, zipfile.BadZipFile) as e:
+    except zipfile.BadZipFile as e:
+        # zipfile stops at the declared size and then finds the CRC wrong: a lying header.
+        raise ValidationError(Problem(
+            f"archive member is corrupt or its declared size is wrong ({e})", label)) from None
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
         raise ValidationError(Problem(f"truncated or corrupt compressed data ({e})", label)) from None
     return buf.getvalue()
 
 
 def read_input(path: str | Path, *, limit: int | None = None) -> InputFile:
-    """Read a file's bytes; ``.gz`` files are decompressed with a size limit."""
+    """Read a file's bytes; gzip data (by its magic bytes) is decompressed with a size limit.
+
+    Parameters
+    ----------
+    path
+        The file.
+    limit
+        Most bytes accepted after decompression (default :data:`MAX_INPUT_BYTES`).
+    """
     p = Path(path)
     limit = MAX_INPUT_BYTES if limit is None else limit
     if not p.exists():
         raise ValidationError(Problem("file not found", str(p)))
     if p.is_dir():
         raise ValidationError(Problem("is a directory, expected a file", str(p)))
+    size = p.stat().st_size
     with open(p, "rb") as f:
         head = f.read(2)
         f.seek(0)
         if head == b"\x1f\x8b":
             with gzip.GzipFile(fileobj=f) as g:
-                return InputFile(str(p), _read_limited(g, str(p), limit))
-        if p.stat().st_size > limit:
+                return InputFile(str(p), _read_limited(g, str(p), limit, compressed=size))
+        if size > limit:
             raise ValidationError(Problem(f"larger than {limit:,} bytes", str(p)))
         return InputFile(str(p), f.read())
 
 
+def _check_declared(p: Path, infos: list[zipfile.ZipInfo], limit: int) -> None:
+    """Refuse an archive on what its directory declares, before inflating anything."""
+    declared = sum(i.file_size for i in infos)
+    if declared > limit:
+        raise _bomb(str(p), f"archive declares {declared:,} bytes uncompressed, over the {limit:,} limit")
+    packed = max(1, p.stat().st_size)
+    if declared > RATIO_FLOOR and declared / packed > MAX_RATIO:
+        raise _bomb(str(p), f"archive declares {declared:,} bytes in {packed:,} "
+                            f"(ratio {declared / packed:,.0f}:1, above {MAX_RATIO}:1)",
+                    knob="CLEANPATH_MAX_RATIO")
+    for i in infos:
+        if i.compress_size and i.file_size > RATIO_FLOOR and i.file_size / i.compress_size > MAX_RATIO:
+            raise _bomb(f"{p}:{i.filename}", f"compression ratio {i.file_size / i.compress_size:,.0f}:1 "
+                                             f"is above {MAX_RATIO}:1", knob="CLEANPATH_MAX_RATIO")
+
+
 def zip_members(path: str | Path, *, limit: int | None = None) -> Iterator[InputFile]:
-    """Yield the files of a zip archive, refusing bombs by declared size, ratio and real size."""
+    """Yield the files of a zip archive, refusing bombs by declared size, ratio and real size.
+
+    Parameters
+    ----------
+    path
+        The archive.
+    limit
+        Most bytes accepted for all members together (default :data:`MAX_INPUT_BYTES`).
+
+    Yields
+    ------
+    InputFile
+        One per member (directories and ``__MACOSX/`` resource forks skipped), labelled
+        ``archive.zip:member``; ``.gz`` members are decompressed too.
+    """
     p = Path(path)
     limit = MAX_INPUT_BYTES if limit is None else limit
     try:
@@ -84,25 +185,22 @@ def zip_members(path: str | Path, *, limit: int | None = None) -> Iterator[Input
         raise ValidationError(Problem(f"not a readable zip archive ({e})", str(p))) from None
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
-        declared = sum(i.file_size for i in infos)
-        if declared > limit:
-            raise ValidationError(Problem(
-                f"archive declares {declared:,} bytes uncompressed, over the {limit:,} limit "
-                "(possible zip bomb)", str(p)))
+        _check_declared(p, infos, limit)
         budget = limit
         for i in infos:
             label = f"{p}:{i.filename}"
-            if i.compress_size and i.file_size > (1 << 20) and i.file_size / i.compress_size > MAX_RATIO:
-                raise ValidationError(Problem(
-                    f"compression ratio {i.file_size / i.compress_size:,.0f}:1 is above {MAX_RATIO}:1 "
-                    "(possible zip bomb)", label))
-            with zf.open(i) as member:
-                # Declared sizes can lie, so the real decompressed size is limited as well.
-                data = _read_limited(member, label, budget)
+            try:
+                member = zf.open(i)
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as e:
+                # RuntimeError: encrypted; NotImplementedError: an unsupported compression method.
+                raise ValidationError(Problem(f"cannot read archive member ({e})", label)) from None
+            with member:
+                data = _read_limited(member, label, budget, compressed=i.compress_size)
+            if i.filename.lower().endswith(".gz"):
+                data = _read_limited(gzip.GzipFile(fileobj=io.BytesIO(data)), label, budget,
+                                     compressed=len(data))
             budget -= len(data)
-            if i.filename.endswith(".gz"):
-                data = _read_limited(gzip.GzipFile(fileobj=io.BytesIO(data)), label, budget)
-            yield InputFile(label, data)
+            yield InputFile(label, data, member=i.filename)
 
 
 def line_and_column(data: bytes, offset: int) -> tuple[int, int]:
@@ -113,8 +211,113 @@ def line_and_column(data: bytes, offset: int) -> tuple[int, int]:
     return line, col
 
 
+_FIELD_END = frozenset(b",\n\r")  # bytes after which a new CSV field starts
+
+
+def csv_quote_spans(data: bytes) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """Byte spans of the quoted CSV fields, and where an unterminated one opens.
+
+    A quote opens a quoted field only at the start of a field; elsewhere outside quotes it is a
+    literal character (``19" rack``), as Arrow's CSV parser reads it. Inside, ``""`` is an escaped
+    quote and a lone quote closes the field.
+
+    Pairing quotes by parity (vectorised) is right as long as every pair opens at a field start
+    and closes before a separator or another quote; only from the first pair where that fails
+    does a sequential scan take over, so a well-formed file costs no Python loop and a truncated
+    or odd one only a short one.
+
+    Returns
+    -------
+    starts, ends
+        Offsets of each quoted field's opening and closing quote.
+    unterminated
+        Offset of the opening quote of a field still open at the end of the data, or None.
+    """
+    arr = np.frombuffer(data, dtype=np.uint8)
+    n = len(arr)
+    q = np.flatnonzero(arr == 34)
+    opens, closes = q[0::2], q[1::2]
+    m = len(closes)
+    ok = np.ones(len(opens), dtype=bool)
+    ok &= (opens == 0) | np.isin(arr[np.maximum(opens - 1, 0)], (44, 10, 13, 34))
+    ok[:m] &= (closes == n - 1) | np.isin(arr[np.minimum(closes + 1, n - 1)], (44, 10, 13, 34))
+    ok[m:] = False  # an opening quote without a partner
+    bad = np.flatnonzero(~ok)
+    first_bad = int(bad[0]) if bad.size else len(opens)
+    starts: list[int] = []
+    ends: list[int] = []
+    rest = q[2 * first_bad:].tolist()
+    i, in_quotes, opened = 0, False, 0
+    while i < len(rest):
+        p = rest[i]
+        if not in_quotes:
+            if p == 0 or int(arr[p - 1]) in _FIELD_END:
+                in_quotes, opened = True, p
+        elif p + 1 < n and int(arr[p + 1]) == 34:
+            i += 1  # an escaped quote: skip its second half
+        else:
+            in_quotes = False
+            starts.append(opened)
+            ends.append(p)
+        i += 1
+    return (np.concatenate((opens[:first_bad], np.asarray(starts, dtype=np.int64))).astype(np.int64),
+            np.concatenate((closes[:first_bad], np.asarray(ends, dtype=np.int64))).astype(np.int64),
+            opened if in_quotes else None)
+
+
+@dataclass(frozen=True)
+class TextFault:
+    """What :func:`find_text_fault` found: a reason, the byte offset it applies to and a value."""
+
+    reason: str
+    offset: int | None
+    value: str | None = None
+
+
+def _snippet(data: bytes, start: int, stop: int) -> str:
+    return data[max(0, start):max(0, stop)].decode("utf-8", errors="replace")
+
+
+def find_text_fault(data: bytes, *, what: str = "text", max_line: int = MAX_LINE_BYTES,
+                    csv_quotes: bool = False) -> TextFault | None:
+    """The first reason ``data`` cannot be parsed as text, or None.
+
+    Checks, in order: empty, NUL byte (binary), invalid UTF-8, a line longer than ``max_line``
+    bytes, and (``csv_quotes``) a quoted CSV field still open at the end, i.e. a truncated
+    file. All checks are vectorised over the bytes.
+    """
+    if not data.strip():
+        return TextFault(f"file is empty; expected {what}", None)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        return TextFault(f"binary data (NUL byte); expected {what}", nul)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        start = data.rfind(b"\n", 0, e.start) + 1
+        end = data.find(b"\n", e.start)
+        end = len(data) if end < 0 else end
+        return TextFault(f"not valid UTF-8 (byte 0x{data[e.start]:02x}); save the file as UTF-8",
+                         e.start, _snippet(data, max(start, e.start - 20), min(end, e.start + 20)))
+    arr = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    bounds = np.concatenate(([-1], nl, [len(arr)]))
+    lengths = np.diff(bounds) - 1
+    longest = int(np.argmax(lengths))
+    if lengths[longest] > max_line:
+        start = int(bounds[longest]) + 1
+        return TextFault(f"line is {int(lengths[longest]):,} bytes long, over the {max_line:,}-byte "
+                         f"limit for {what}", start + max_line, _snippet(data, start, start + 80))
+    if csv_quotes:
+        _, _, unterminated = csv_quote_spans(data)
+        if unterminated is not None:
+            return TextFault("unterminated quoted field: the file looks truncated", unterminated,
+                             _snippet(data, unterminated, unterminated + 80))
+    return None
+
+
 def check_text(f: InputFile, *, what: str = "text", max_line: int = MAX_LINE_BYTES,
-               csv_quotes: bool = False) -> None:
+               csv_quotes: bool = False, locate: Locator | None = None) -> None:
     """Refuse empty, binary, non-UTF-8 and runaway-line input with a precise location.
 
     Parameters
@@ -127,33 +330,24 @@ def check_text(f: InputFile, *, what: str = "text", max_line: int = MAX_LINE_BYT
         Longest line accepted, in bytes.
     csv_quotes
         Also refuse a file that ends inside a quoted field (a truncated CSV).
+    locate
+        Turns the fault's byte offset into the reader's column and value (a CSV reader names the
+        column the fault is in); by default the column is the 1-based character column.
+
+    Raises
+    ------
+    ValidationError
+        With the file, line, column, value and reason.
     """
-    data = f.data
-    if not data.strip():
-        raise ValidationError(Problem(f"file is empty; expected {what}", f.label, 1))
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line, col = line_and_column(data, nul)
-        raise ValidationError(Problem(f"binary data (NUL byte); expected {what}", f.label, line, col))
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line, col = line_and_column(data, e.start)
-        raise ValidationError(Problem(
-            f"not valid UTF-8 (byte 0x{data[e.start]:02x}); save the file as UTF-8", f.label, line, col,
-            value=data[max(0, e.start - 10): e.start + 10].decode("utf-8", errors="replace"))) from None
-    arr = np.frombuffer(data, dtype=np.uint8)
-    nl = np.flatnonzero(arr == 10)
-    bounds = np.concatenate(([-1], nl, [len(arr)]))
-    lengths = np.diff(bounds) - 1
-    longest = int(np.argmax(lengths))
-    if lengths[longest] > max_line:
-        raise ValidationError(Problem(
-            f"line is {lengths[longest]:,} bytes long, over the {max_line:,}-byte limit for {what}",
-            f.label, longest + 1, 1))
-    if csv_quotes and (arr == 34).sum() % 2 == 1:
-        # An odd number of quote characters means the file ends inside a quoted field.
-        last = int(np.flatnonzero(arr == 34)[-1])
-        line, col = line_and_column(data, last)
-        raise ValidationError(Problem(
-            "unterminated quoted field: the file looks truncated", f.label, line, col))
+    fault = find_text_fault(f.data, what=what, max_line=max_line, csv_quotes=csv_quotes)
+    if fault is None:
+        return
+    if fault.offset is None:
+        raise ValidationError(Problem(fault.reason, f.label, 1))
+    line, col = line_and_column(f.data, fault.offset)
+    column: str | int | None = col
+    value = fault.value
+    if locate is not None:
+        column, located = locate(f.data, fault.offset)
+        value = located if located is not None else value
+    raise ValidationError(Problem(fault.reason, f.label, line, column, value))

@@ -20,7 +20,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from cleanpath.errors import Problem, ProblemCollector, ValidationError
-from cleanpath.io.guard import InputFile, check_text, read_input, zip_members
+from cleanpath.io import guard
+from cleanpath.io.guard import (InputFile, Locator, check_text, csv_quote_spans,
+                                 read_input, zip_members)
 from cleanpath.model.schema import TABLES
 from cleanpath.model.validate import Source
 
@@ -39,25 +41,66 @@ def _table_of(name: str) -> str | None:
     return None
 
 
-def _record_start_lines(data: bytes) -> np.ndarray:
-    """1-based physical line where each CSV record starts (header included).
+def _record_starts(data: bytes) -> np.ndarray:
+    """Byte offset where each CSV record starts (header included, blank lines skipped).
 
-    Quoted fields may hold newlines and blank lines are skipped, so record i is not simply line
-    i + 1. Computed with numpy over the bytes, only when a problem needs a line number.
+    Quoted fields may hold newlines, so only newlines outside the quoted spans end a record.
+    Vectorised with numpy; computed only when a problem needs a location.
     """
     arr = np.frombuffer(data, dtype=np.uint8)
+    n = len(arr)
     nl = np.flatnonzero(arr == 10)
+    q_start, q_end, _ = csv_quote_spans(data)
+    if q_start.size:
+        k = np.searchsorted(q_start, nl, side="right") - 1
+        inside = (k >= 0) & (nl < q_end[np.maximum(k, 0)])
+        nl = nl[~inside]
     starts = np.concatenate(([0], nl + 1))
-    ends = np.concatenate((nl, [len(arr)]))
-    keep = starts < len(arr)
-    starts, ends = starts[keep], ends[keep]
-    quotes = np.concatenate(([0], np.cumsum(arr == 34)))
-    before = quotes[starts] % 2  # odd: the line continues a quoted field
-    length = ends - starts
-    carriage = (length == 1) & (arr[np.minimum(starts, len(arr) - 1)] == 13)
-    blank = (length == 0) | carriage
-    is_start = (before == 0) & ~blank
-    return np.flatnonzero(is_start) + 1
+    starts = starts[starts < n]
+    if starts.size == 0:
+        return starts
+    first = arr[starts]
+    after = arr[np.minimum(starts + 1, n - 1)]
+    # Arrow skips empty lines (also "\r\n" ones) without counting them as records.
+    blank = (first == 10) | ((first == 13) & ((starts + 1 >= n) | (after == 10)))
+    return starts[~blank]
+
+
+def _record_start_lines(data: bytes) -> np.ndarray:
+    """1-based physical line where each CSV record starts (header included)."""
+    nl = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    return np.searchsorted(nl, _record_starts(data)) + 1
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    """Parse CSV text with the csv module, whose default 128 KiB field limit Arrow does not have."""
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+        return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def _csv_locator(header: list[str]) -> Locator:
+    """Names the CSV column (and gives the field's text) at a byte offset, for :func:`check_text`."""
+
+    def locate(data: bytes, offset: int) -> tuple[str | None, str | None]:
+        starts = _record_starts(data)
+        i = int(np.searchsorted(starts, offset, side="right")) - 1
+        start = int(starts[i]) if i >= 0 else 0
+        prefix = data[start:offset].decode("utf-8", errors="replace")
+        rows = _csv_rows(prefix)
+        # The field the offset is in: csv yields a trailing empty field after a final comma.
+        idx = len(rows[-1]) - 1 if rows else 0
+        # The field's own text: the record parsed a little past the fault.
+        text = data[start:offset + 200].decode("utf-8", errors="replace")
+        fields = next(iter(_csv_rows(text)), [])
+        value = fields[idx] if idx < len(fields) else None
+        if start == 0 or idx >= len(header):
+            return None, value  # the fault is in the header itself, or past its last column
+        return header[idx], value
+
+    return locate
 
 
 def _csv_source(f: InputFile) -> Source:
@@ -73,18 +116,12 @@ def _csv_source(f: InputFile) -> Source:
     return Source(f.label, line_of, header_line=1)
 
 
-def read_csv_bytes(f: InputFile, *, table: str | None = None) -> tuple[pd.DataFrame, Source]:
-    """Parse CSV bytes into a frame of strings (empty values are null).
+def _csv_header(f: InputFile) -> list[str]:
+    first = f.data.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
+    return [h.strip() for h in next(iter(_csv_rows(first)), [])]
 
-    Raises
-    ------
-    ValidationError
-        For empty, binary, non-UTF-8, truncated or ragged input, with line numbers.
-    """
-    check_text(f, what="CSV", csv_quotes=True)
-    first = f.data.split(b"\n", 1)[0].decode("utf-8").lstrip("\ufeff").rstrip("\r")
-    header = next(iter(csv.reader([first])), [])
-    header = [h.strip() for h in header]
+
+def _check_header(f: InputFile, header: list[str]) -> None:
     problems = ProblemCollector(f.label)
     seen: set[str] = set()
     for i, h in enumerate(header):
@@ -94,54 +131,132 @@ def read_csv_bytes(f: InputFile, *, table: str | None = None) -> tuple[pd.DataFr
             problems.add("column name appears twice in the header", line=1, column=h, value=h)
         seen.add(h)
     problems.raise_if_any()
+
+
+def _parse_csv(f: InputFile, header: list[str], *, threads: bool, block_size: int,
+               on_invalid) -> pa.Table:
+    return pacsv.read_csv(
+        io.BytesIO(f.data),
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=threads,
+                                       block_size=block_size),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+        # Every value stays text (typing is validation's job) and only an empty field is null:
+        # Arrow's default null spellings would turn a region "NA" or a model "NULL" into nothing.
+        convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                             null_values=[""], strings_can_be_null=True,
+                                             quoted_strings_can_be_null=True),
+    )
+
+
+def read_csv_bytes(f: InputFile, *, table: str | None = None) -> tuple[pd.DataFrame, Source]:
+    """Parse CSV bytes into a frame of strings (empty values are null).
+
+    Parameters
+    ----------
+    f
+        The file's bytes and label.
+    table
+        The model table it holds (unused; kept for callers that pass it).
+
+    Raises
+    ------
+    ValidationError
+        For empty, binary, non-UTF-8, truncated or ragged input, with the line, the column and
+        the value.
+    """
+    header = _csv_header(f)
+    check_text(f, what="CSV", csv_quotes=True, locate=_csv_locator(header))
+    _check_header(f, header)
+    problems = ProblemCollector(f.label)
     bad_rows: list[tuple[int | None, int, int, str]] = []
 
     def on_invalid(row) -> str:
         bad_rows.append((row.number, row.expected_columns, row.actual_columns, row.text))
         return "skip"
 
-    def parse(threads: bool) -> pa.Table:
-        return pacsv.read_csv(
-            io.BytesIO(f.data),
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=threads,
-                                           block_size=4 << 20),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
-                                                 strings_can_be_null=True,
-                                                 quoted_strings_can_be_null=True),
-        )
-
+    block = 4 << 20
     try:
-        tbl = parse(True)
+        try:
+            tbl = _parse_csv(f, header, threads=True, block_size=block, on_invalid=on_invalid)
+        except pa.ArrowInvalid as e:
+            if "straddling" not in str(e):
+                raise
+            # A record longer than a block (a quoted field over many lines): one block for all.
+            block = max(block, len(f.data) + 1)
+            bad_rows.clear()
+            tbl = _parse_csv(f, header, threads=True, block_size=block, on_invalid=on_invalid)
         if bad_rows and any(n is None for n, *_ in bad_rows):
             bad_rows.clear()
-            tbl = parse(False)  # single-threaded parsing knows each bad row's line number
+            # Single-threaded parsing knows each bad row's record number.
+            tbl = _parse_csv(f, header, threads=False, block_size=block, on_invalid=on_invalid)
     except pa.ArrowInvalid as e:
         raise ValidationError(Problem(f"cannot parse as CSV: {e}", f.label)) from None
-    for number, expected, actual, text in bad_rows:
-        problems.add(f"row has {actual} field{'s' if actual != 1 else ''}, the header has {expected}"
-                     + (" (truncated file?)" if actual < expected else ""),
-                     line=number, value=text)
+    if bad_rows:
+        # Arrow numbers records (header = 1, blank lines not counted), not physical lines.
+        lines = _record_start_lines(f.data)
+        for number, expected, actual, text in bad_rows:
+            line = int(lines[number - 1]) if number is not None and 0 < number <= len(lines) else number
+            missing = header[actual] if actual < expected else None
+            problems.add(f"row has {actual} field{'s' if actual != 1 else ''}, the header has "
+                         f"{expected}" + (" (truncated file?)" if actual < expected else ""),
+                         line=line, column=missing, value=text)
     problems.raise_if_any()
     df = tbl.to_pandas(types_mapper=pd.ArrowDtype)
     return df, _csv_source(f)
 
 
+def _parquet_columns_plain(f: InputFile, tbl: pa.Table) -> pa.Table:
+    """Decode dictionary and large types; refuse nested ones, which no model column can hold."""
+    problems = ProblemCollector(f.label)
+    cols = []
+    for name, col in zip(tbl.column_names, tbl.columns):
+        t = col.type
+        if pa.types.is_dictionary(t):
+            col, t = col.cast(t.value_type), t.value_type
+        if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+            col = col.cast(pa.string())
+        elif pa.types.is_decimal(t):
+            col = col.cast(pa.float64())
+        elif pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            problems.add(f"Parquet type {t} cannot hold a model value; expected a plain "
+                         "string, number, boolean or date", column=name)
+        cols.append(col)
+    problems.raise_if_any()
+    return pa.table(cols, names=tbl.column_names)
+
+
 def read_parquet_bytes(f: InputFile) -> tuple[pd.DataFrame, Source]:
-    """Read a Parquet file; problems point at 1-based rows."""
+    """Read a Parquet file; problems point at 1-based rows.
+
+    The file's metadata is checked before any column is decoded: more uncompressed data, or more
+    cells, than :data:`~cleanpath.io.guard.MAX_INPUT_BYTES` allows is refused (Parquet pages are
+    compressed and run-length encoded, so a small file can decode to a huge table).
+    """
     if not f.data:
         raise ValidationError(Problem("file is empty; expected Parquet", f.label))
+    limit = guard.MAX_INPUT_BYTES
     try:
-        tbl = pq.read_table(io.BytesIO(f.data))
-    except (pa.ArrowInvalid, OSError) as e:
+        pf = pq.ParquetFile(io.BytesIO(f.data))
+        md = pf.metadata
+        unpacked = sum(md.row_group(i).total_byte_size for i in range(md.num_row_groups))
+        cells = md.num_rows * max(1, md.num_columns)
+        if unpacked > limit or cells * 8 > limit:
+            raise ValidationError(Problem(
+                f"declares {md.num_rows:,} rows and {unpacked:,} bytes uncompressed, over the "
+                f"{limit:,}-byte limit; refusing it as a possible decompression bomb "
+                "(raise CLEANPATH_MAX_INPUT_BYTES if it is genuine)", f.label))
+        tbl = pf.read()
+    except (pa.ArrowException, OSError, ValueError) as e:
+        if isinstance(e, ValidationError):
+            raise
         raise ValidationError(Problem(f"not a readable Parquet file ({e})", f.label)) from None
+    tbl = _parquet_columns_plain(f, tbl)
     return tbl.to_pandas(types_mapper=pd.ArrowDtype), Source(f.label, lambda r: np.asarray(r) + 1)
 
 
 def read_table_file(f: InputFile) -> tuple[pd.DataFrame, Source]:
     """Read one interchange file by its suffix."""
-    name = f.label.lower()
-    if name.endswith((".parquet", ".pq")):
+    if f.name.lower().endswith((".parquet", ".pq")):
         return read_parquet_bytes(f)
     return read_csv_bytes(f)
 
@@ -181,7 +296,7 @@ def read_tables(paths: Iterable[str | Path], *, warnings: list[str] | None = Non
     any_input = False
     for f in _inputs(paths):
         any_input = True
-        table = _table_of(f.label)
+        table = _table_of(f.name)
         if table is None:
             if warnings is not None:
                 warnings.append(f"{f.label}: not a model table ({', '.join(TABLES)}); ignored")
@@ -193,6 +308,7 @@ def read_tables(paths: Iterable[str | Path], *, warnings: list[str] | None = Non
             raw[table], sources[table] = read_table_file(f)
         except ValidationError as e:
             problems.extend(e.problems)
+            problems.truncated |= e.truncated
     problems.raise_if_any()
     if not any_input:
         raise ValidationError("no input files found")
