@@ -20,9 +20,13 @@ from cleanpath.result import Result  # noqa: E402
 from cleanpath.store.workspace import Workspace, open_workspace  # noqa: E402
 from cleanpath.store.ingest import ImportReport, ingest  # noqa: E402
 from cleanpath.analysis.info import run_info  # noqa: E402
+from cleanpath.analysis.audit import audit_network, audit_timeline  # noqa: E402
+from cleanpath.analysis.compare import compare_snapshots  # noqa: E402
+from cleanpath.policy.loader import load_policies  # noqa: E402
 
 __all__ = [
     "CleanpathError", "ImportReport", "Network", "Problem", "Result", "SnapshotNotFound", "TABLES",
     "ValidationError", "Workspace", "WorkspaceError", "ingest", "open_workspace", "run_info",
-    "validate_tables", "__version__",
+    "validate_tables", "__version__", "audit_network", "audit_timeline", "compare_snapshots",
+    "load_policies",
 ]

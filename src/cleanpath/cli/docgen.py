@@ -1,4 +1,5 @@
-"""Write docs/cli.md from the commands' own ``--help`` and docs/schema.md from the model.
+"""Write docs/cli.md from the commands' own ``--help``, docs/schema.md from the model and
+docs/policy.md from the policy language's key tables.
 
 Run ``python -m cleanpath.cli.docgen`` (or ``make docs``) after changing a command or the schema;
 tests/test_docs.py fails while the committed files differ from what this writes.
@@ -36,7 +37,10 @@ def cli_markdown() -> str:
 
 
 def targets(root: Path) -> dict[Path, str]:
-    return {root / "docs" / "cli.md": cli_markdown(), root / "docs" / "schema.md": schema_markdown()}
+    from cleanpath.policy.language import policy_markdown
+
+    return {root / "docs" / "cli.md": cli_markdown(), root / "docs" / "schema.md": schema_markdown(),
+            root / "docs" / "policy.md": policy_markdown()}
 
 
 def main() -> None:

@@ -1,0 +1,219 @@
+"""Each shipped pack against a hand-built network whose findings are worked out by hand.
+
+Every network holds elements that must be caught and elements that must not (other vendors, other
+network parts, other countries, dates on the wrong side of a cut-off), and each test states the
+exact set of findings: (pack/rule, element or operator or "rule", severity).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cleanpath.analysis.audit import audit_network
+from cleanpath.policy import register_clean_path_engine
+from test_audit import E, found, make_network
+
+D = dt.date
+
+
+@pytest.fixture(autouse=True)
+def no_clean_path_engine():
+    previous = register_clean_path_engine(None)
+    yield
+    register_clean_path_engine(previous)
+
+
+def audit(net, pack, day):
+    return found(audit_network(net, policies=pack, as_of=day))
+
+
+def test_us_fcc():
+    net = make_network([
+        E("a", "us-cell", "ran.radio", "zte", "4G", installed_on="2020-02-01", funded_by="USF"),
+        E("b", "us-cell", "ran.radio", "huawei", "4G", installed_on="2019-12-01", funded_by="High Cost"),
+        E("c", "us-cell", "ran.radio", "huawei", "4G", installed_on="2023-03-01"),
+        E("d", "us-cell", "ran.radio", "huawei", "4G", installed_on="2023-02-05"),
+        E("e", "us-cell", "ran.radio", "nokia", "4G", installed_on="2023-06-01", funded_by="USF"),
+        E("f", "de-cell", "ran.radio", "huawei", "4G", installed_on="2021-01-01", funded_by="USF"),
+        E("g", "us-dc", "security.firewall", "kaspersky", installed_on="2023-06-01", funded_by="E-Rate"),
+    ])
+    assert audit(net, "us-fcc", D(2024, 1, 1)) == {
+        ("us-fcc/usf-support", "a", "violation"),
+        ("us-fcc/covered-list-subsidy", "a", "warning"),
+        ("us-fcc/covered-list-subsidy", "b", "warning"),
+        ("us-fcc/equipment-authorisation", "c", "warning"),
+        ("us-fcc/covered-list-subsidy", "g", "warning"),
+    }
+
+
+def test_us_ndaa889():
+    net = make_network([
+        E("a", "us-dc", "transport.router", "huawei"),
+        E("b", "us-dc", "security.firewall", "hikvision"),
+        E("c", "us-cell", "ran.radio", "zte", "4G", installed_on="2019-09-01", funded_by="federal procurement"),
+        E("d", "us-cell", "ran.radio", "zte", "4G", installed_on="2020-08-12", funded_by="federal grant"),
+        E("e", "us-cell", "ran.radio", "zte", "4G", installed_on="2020-09-01", funded_by="Federal Grant"),
+        E("f", "gb-dc", "transport.router", "huawei"),
+    ])
+    assert audit(net, "us-ndaa889", D(2021, 1, 1)) == {
+        ("us-ndaa889/contractor-use", "a", "violation"),
+        ("us-ndaa889/contractor-use-surveillance", "b", "warning"),
+        ("us-ndaa889/contractor-use", "c", "violation"),
+        ("us-ndaa889/agency-procurement", "c", "violation"),
+        ("us-ndaa889/contractor-use", "d", "violation"),
+        ("us-ndaa889/contractor-use", "e", "violation"),
+        ("us-ndaa889/federal-grants-loans", "e", "violation"),
+    }
+    # the day before 889(a)(1)(B) applied, only the agency's own purchase breaks the law
+    assert audit(net, "us-ndaa889", D(2020, 8, 12)) == {("us-ndaa889/agency-procurement", "c", "violation")}
+
+
+def test_us_clean_path():
+    sites = [{"site_id": "near", "operator_id": "op-de", "kind": "cell", "lat": 52.5163, "lon": 13.3777},
+             {"site_id": "far", "operator_id": "op-de", "kind": "cell", "lat": 48.1, "lon": 11.6}]
+    sens = [{"sensitive_id": "emb", "name": "Embassy", "kind": "diplomatic", "lat": 52.5101, "lon": 13.3767,
+             "radius_m": 1000},
+            {"sensitive_id": "base", "name": "Base", "kind": "military", "lat": 49.43, "lon": 7.60}]
+    net = make_network([
+        E("a", "near", "ran.radio", "zte", "5G-SA"),
+        E("b", "near", "ran.radio", "huawei", "4G"),
+        E("c", "near", "ran.radio", "ericsson", "5G-NSA"),
+        E("d", "far", "ran.radio", "zte", "5G-SA"),
+    ], sites=sites, sensitive=sens)
+    assert audit(net, "us-clean-path", D(2024, 1, 1)) == {
+        ("us-clean-path/diplomatic-5g-radio-nearby", "a", "warning"),
+        ("us-clean-path/diplomatic-clean-path", "rule", "info"),
+        ("us-clean-path/military-clean-path", "rule", "info"),
+    }
+
+
+def test_uk_tsa():
+    sites = [{"site_id": f"g{i}", "operator_id": "op-gb", "kind": "cell", "lat": 53 + i / 10, "lon": -1.5}
+             for i in (1, 2, 3)]
+    sites.append({"site_id": "g-near", "operator_id": "op-gb", "kind": "hub", "lat": 52.3700, "lon": -1.2000})
+    sens = [{"sensitive_id": "mil", "name": "Base", "kind": "military", "lat": 52.3650, "lon": -1.2050,
+             "radius_m": 2000}]
+    net = make_network([
+        E("a", "gb-dc", "core.mme", "huawei"),
+        E("b", "gb-cell", "ran.radio", "huawei", "5G-NSA", installed_on="2022-01-01"),
+        E("c", "g1", "ran.radio", "huawei", "4G", installed_on="2019-01-01"),
+        E("d", "g-near", "transport.router", "huawei"),
+        E("e2", "g2", "ran.radio", "ericsson", "4G"),
+        E("e3", "g3", "ran.radio", "ericsson", "4G"),
+        E("f", "de-dc", "core.mme", "huawei"),
+    ], sites=sites, sensitive=sens)
+    # RAN sites of op-gb: gb-cell, g1 (Huawei), g2, g3: 50 % > 35 %
+    assert audit(net, "uk-tsa", D(2024, 6, 1)) == {
+        ("uk-tsa/core", "a", "violation"),
+        ("uk-tsa/no-new-5g", "b", "violation"),
+        ("uk-tsa/remove-5g", "b", "warning"),
+        ("uk-tsa/sensitive-sites", "d", "violation"),
+        ("uk-tsa/access-cap", "op-gb", "violation"),
+    }
+    # before the cap's deadline an excess is a warning
+    assert ("uk-tsa/access-cap", "op-gb", "warning") in audit(net, "uk-tsa", D(2023, 10, 31))
+
+
+def test_de_2024():
+    els = [
+        E("a", "de-dc", "core.amf", "huawei"),
+        E("b", "de-dc", "core.mme", "zte", "5G-NSA"),
+        E("c", "de-dc", "core.mme", "huawei"),
+        E("d", "de-dc", "mgmt.ems", "huawei"),
+        E("e", "de-dc", "mgmt.oss", "zte"),
+        E("f", "de-cell", "ran.radio", "huawei", "5G-SA"),
+        E("r5", "de-cell", "ran.radio", "nokia", "5G-SA"),
+        E("r4", "de-cell", "ran.radio", "nokia", "4G"),
+        E("g", "gb-dc", "core.amf", "huawei"),
+    ]
+    links = [{"a": "r5", "b": "d", "kind": "management"}, {"a": "r4", "b": "e", "kind": "management"}]
+    net = make_network(els, links=links)
+    assert audit(net, "de-2024", D(2027, 1, 1)) == {
+        ("de-2024/core-5g", "a", "violation"),
+        ("de-2024/core-5g", "b", "violation"),
+        ("de-2024/management-5g", "d", "warning"),
+    }
+
+
+def test_se_pts_2020():
+    net = make_network([
+        E("a", "se-cell", "ran.radio", "huawei", "5G-SA", installed_on="2019-01-01"),
+        E("b", "se-dc", "transport.router", "zte", installed_on="2021-01-01"),
+        E("c", "se-cell", "ran.radio", "huawei", "4G"),
+        E("d", "se-dc", "gateway.internet", "huawei"),
+        E("e", "se-dc", "core.amf", "ericsson", installed_on="2021-01-01"),
+    ])
+    assert audit(net, "se-pts-2020", D(2025, 1, 2)) == {
+        ("se-pts-2020/phase-out-central", "a", "violation"),
+        ("se-pts-2020/phase-out-central", "b", "violation"),
+        ("se-pts-2020/no-new-central", "b", "violation"),
+    }
+    assert ("se-pts-2020/phase-out-central", "a", "warning") in audit(net, "se-pts-2020", D(2025, 1, 1))
+
+
+def test_ca_2022():
+    net = make_network([
+        E("a", "ca-cell", "ran.radio", "huawei", "5G-NSA", installed_on="2021-01-01"),
+        E("b", "ca-cell", "ran.radio", "zte", "4G", installed_on="2022-09-01"),
+        E("c", "ca-dc", "core.mme", "zte", installed_on="2020-01-01"),
+        E("d", "ca-dc", "core.upf", "huawei", installed_on="2022-08-31"),
+        E("e", "ca-dc", "transport.router", "huawei", installed_on="2023-01-01"),
+    ])
+    assert audit(net, "ca-2022", D(2025, 1, 1)) == {
+        ("ca-2022/remove-5g", "a", "violation"),
+        ("ca-2022/no-new-4g-5g", "b", "violation"),
+        ("ca-2022/remove-4g", "b", "warning"),
+        ("ca-2022/remove-4g", "c", "warning"),
+        ("ca-2022/remove-5g", "d", "violation"),
+    }
+
+
+def test_au_2018():
+    net = make_network([
+        E("a", "au-cell", "ran.radio", "huawei", "5G-SA"),
+        E("b", "au-dc", "core.smf", "zte"),
+        E("c", "au-cell", "ran.radio", "huawei", "4G"),
+        E("d", "au-cell", "ran.radio", "nokia", "5G-SA"),
+        E("x", "jp-cell", "ran.radio", "huawei", "5G-SA"),
+    ])
+    assert audit(net, "au-2018", D(2019, 1, 1)) == {("au-2018/no-5g", "a", "violation"),
+                                                     ("au-2018/no-5g", "b", "violation")}
+    assert audit(net, "au-2018", D(2018, 8, 22)) == set()
+
+
+def test_jp_2018():
+    net = make_network([
+        E("a", "jp-cell", "ran.radio", "huawei", "5G-NSA"),
+        E("b", "jp-dc", "transport.router", "zte", installed_on="2019-04-01", funded_by="Government Procurement"),
+        E("c", "jp-dc", "transport.router", "zte", installed_on="2019-03-31", funded_by="government procurement"),
+        E("d", "jp-cell", "ran.radio", "huawei", "4G"),
+    ])
+    assert audit(net, "jp-2018", D(2020, 1, 1)) == {
+        ("jp-2018/operators-5g-commitment", "a", "info"),
+        ("jp-2018/government-procurement", "b", "violation"),
+    }
+
+
+def test_eu_toolbox():
+    sens = [{"sensitive_id": "min", "name": "Ministry", "kind": "government", "lat": 48.9, "lon": 2.35,
+             "radius_m": 2000}]
+    net = make_network([
+        E("a", "fr-dc", "core.mme", "huawei"),
+        E("b", "de-dc", "mgmt.oss", "zte"),
+        E("c", "fr-cell", "ran.radio", "huawei", "4G"),
+        E("d", "gb-cell", "ran.radio", "huawei", "4G"),
+        E("e", "fr-dc", "core.mme", "nokia"),
+    ], sensitive=sens)
+    assert audit(net, "eu-toolbox", D(2024, 1, 1)) == {
+        ("eu-toolbox/critical-assets", "a", "warning"),
+        ("eu-toolbox/higher-risk-vendors", "a", "info"),
+        ("eu-toolbox/critical-assets", "b", "warning"),
+        ("eu-toolbox/higher-risk-vendors", "b", "info"),
+        ("eu-toolbox/sensitive-areas", "c", "warning"),
+        ("eu-toolbox/higher-risk-vendors", "c", "info"),
+    }
+    # before the Commission's 2023 view there is no info finding
+    assert {x[0] for x in audit(net, "eu-toolbox", D(2023, 6, 14))} == {
+        "eu-toolbox/critical-assets", "eu-toolbox/sensitive-areas"}
