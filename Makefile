@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(VENV)/bin/cleanpath demo
 
 test: $(STAMP)
+	bash scripts/ensure-chromium.sh
 	$(PY) -m pytest -n 2 -q
 
 docs: $(STAMP)
