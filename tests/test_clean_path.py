@@ -1,0 +1,385 @@
+"""The clean-path question: hand-built cases with known answers, and a brute force on random networks.
+
+The brute force is independent of the engine: plain-Python service fixpoint, haversine coverage,
+and enumeration of every subset of untrusted elements for the cheapest remediation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cleanpath
+from cleanpath.analysis.clean_path import clean_path_status, policy_engine, run_clean_path
+from cleanpath.analysis.trust import resolve_trust
+from test_service import graph_cli, haversine, make_net, random_net
+
+UP = ("core.upf", "core.sgw", "core.pgw")
+GW = ("gateway.internet", "gateway.interconnect")
+
+
+# --- the brute force ---------------------------------------------------------------------------------
+
+class Brute:
+    """The clean-path definition, evaluated by hand on a small network."""
+
+    def __init__(self, net, untrusted: set[str]):
+        el = net.elements
+        self.ids = el["element_id"].tolist()
+        self.role = dict(zip(self.ids, el["role"]))
+        self.vendor = dict(zip(self.ids, el["vendor"]))
+        self.cost = dict(zip(self.ids, el["unit_cost"].astype(float)))
+        self.on = {e for e, s in zip(self.ids, el["in_service"].fillna(True)) if s}
+        self.site = dict(zip(self.ids, el["site_id"]))
+        sites = net.sites.set_index("site_id")
+        self.op = {e: sites.loc[s, "operator_id"] for e, s in self.site.items()}
+        self.pos = {e: (sites.loc[s, "lat"], sites.loc[s, "lon"]) for e, s in self.site.items()}
+        self.adj: dict[str, set[str]] = {e: set() for e in self.ids}
+        self.deps: dict[str, set[str]] = {e: set() for e in self.ids}
+        for a, b, k in zip(net.links["a"], net.links["b"], net.links["kind"]):
+            if k == "transport":
+                if a != b:
+                    self.adj[a].add(b)
+                    self.adj[b].add(a)
+            else:
+                self.deps[a].add(b)
+        self.bad = {e for e in self.ids if self.vendor[e] in untrusted}
+        self.sens = [(r.sensitive_id, r.lat, r.lon, r.radius_m) for r in net.sensitive_sites.itertuples()]
+        self.base = self.serving(self.on)
+
+    def serving(self, alive: set[str]) -> set[str]:
+        s = set(alive)
+        while True:
+            s2 = {e for e in s if self.deps[e] <= s}
+            seen = {e for e in s2 if self.role[e] in GW}
+            stack = list(seen)
+            while stack:
+                v = stack.pop()
+                for w in self.adj[v]:
+                    if w in s2 and w not in seen:
+                        seen.add(w)
+                        stack.append(w)
+            if seen == s:
+                return s
+            s = seen
+
+    def component(self, v: str, within: set[str]) -> set[str]:
+        seen, stack = {v}, [v]
+        while stack:
+            for w in self.adj[stack.pop()]:
+                if w in within and w not in seen:
+                    seen.add(w)
+                    stack.append(w)
+        return seen
+
+    def radios(self, sid: str, op: str) -> list[str]:
+        _, lat, lon, rad = next(s for s in self.sens if s[0] == sid)
+        return [e for e in self.ids if self.role[e] == "ran.radio" and self.op[e] == op
+                and haversine(lat, lon, *self.pos[e]) <= rad]
+
+    def clean(self, sid: str, op: str, replaced: frozenset = frozenset()) -> bool:
+        world = self.serving({e for e in self.on if e not in self.bad or e in replaced})
+        for r in self.radios(sid, op):
+            if r in world and any(self.role[x] in UP for x in self.component(r, world)):
+                return True
+        return False
+
+    def candidates(self) -> list[str]:
+        return sorted(self.bad & self.base)
+
+    def cheapest(self, pairs: list[tuple[str, str]]) -> float:
+        """Cheapest set of untrusted elements whose replacement makes every pair clean (inf if none)."""
+        cand = self.candidates()
+        best = np.inf
+        for k in range(len(cand) + 1):
+            for combo in itertools.combinations(cand, k):
+                c = sum(self.cost[x] for x in combo)
+                if c < best and all(self.clean(s, o, frozenset(combo)) for s, o in pairs):
+                    best = c
+        return best
+
+
+# --- hand-built cases ---------------------------------------------------------------------------------
+
+def skeleton(radio_vendor="ericsson", rt_vendor="ericsson", extra=(), links=(), ems_vendor=None, amf_vendor=None):
+    """A radio at a cell site near the sensitive site, a router, a data centre with a UPF and a gateway."""
+    els = [("r", "ran.radio", radio_vendor, "s0", {"generation": "4G", "unit_cost": 10.0}),
+           ("rt", "transport.router", rt_vendor, "s0", {"unit_cost": 20.0}),
+           ("dcr", "transport.router", "ericsson", "dc", {"unit_cost": 30.0}),
+           ("upf", "core.upf", "ericsson", "dc", {"unit_cost": 300.0}),
+           ("gw", "gateway.internet", "ericsson", "dc", {"unit_cost": 50.0})]
+    lk = [("r", "rt", "transport"), ("rt", "dcr", "transport"), ("dcr", "upf", "transport"),
+          ("dcr", "gw", "transport")]
+    if ems_vendor:
+        els.append(("ems", "mgmt.ems", ems_vendor, "dc", {"unit_cost": 500.0}))
+        lk += [("ems", "dcr", "transport"), ("rt", "ems", "management")]
+    if amf_vendor:
+        els.append(("amf", "core.amf", amf_vendor, "dc", {"unit_cost": 700.0}))
+        lk += [("amf", "dcr", "transport"), ("r", "amf", "control")]
+    return make_net(els + list(extra), lk + list(links), sensitive=[("base", "military", 50.0, 8.0, 2000.0)])
+
+
+def row_of(res, sid="base", op="op"):
+    t = res.tables["clean_path"]
+    return t[(t["sensitive_id"] == sid) & (t["operator_id"] == op)].iloc[0]
+
+
+def test_all_trusted_is_clean_with_a_witness():
+    res = run_clean_path(skeleton(), untrusted={"huawei"})
+    row = row_of(res)
+    assert row["clean"] and row["remediation"] == [] and row["remediation_cost"] == 0
+    assert row["witness"] == ["r", "rt", "dcr", "upf", "gw"]
+    assert row["blocking"] == []
+
+
+def test_trusted_5g_radio_on_untrusted_4g_anchor_is_not_clean():
+    net = skeleton(extra=[("r5", "ran.radio", "ericsson", "s0", {"generation": "5G-NSA", "unit_cost": 15.0}),
+                          ("bb4", "ran.baseband", "huawei", "s0", {"unit_cost": 40.0})],
+                   links=[("r5", "rt", "transport"), ("bb4", "rt", "transport"), ("r5", "bb4", "anchor")],
+                   radio_vendor="huawei")
+    row = row_of(run_clean_path(net, untrusted={"huawei"}))
+    assert not row["clean"]
+    # two ways out: replace the Huawei 4G radio r (10), or the 5G radio's Huawei anchor (40)
+    assert row["remediation"] == ["r"] and row["remediation_cost"] == 10.0
+    # make the 4G radio expensive: now the 5G radio's anchor is the cheaper way
+    net.elements.loc[net.elements["element_id"] == "r", "unit_cost"] = 1000.0
+    net.cache.clear()
+    row = row_of(run_clean_path(net, untrusted={"huawei"}))
+    assert not row["clean"] and row["remediation"] == ["bb4"] and row["remediation_cost"] == 40.0
+    assert row["witness"][0] == "r5" and "bb4" in row["witness"]
+
+
+def test_only_radio_anchored_on_untrusted_anchor():
+    net = make_net([("r5", "ran.radio", "ericsson", "s0", {"generation": "5G-NSA", "unit_cost": 15.0}),
+                    ("bb4", "ran.baseband", "huawei", "s0", {"unit_cost": 40.0}),
+                    ("rt", "transport.router", "ericsson"), ("upf", "core.upf", "ericsson", "dc"),
+                    ("gw", "gateway.internet", "ericsson", "dc")],
+                   [("r5", "rt", "transport"), ("bb4", "rt", "transport"), ("rt", "upf", "transport"),
+                    ("upf", "gw", "transport"), ("r5", "bb4", "anchor")],
+                   sensitive=[("base", "military", 50.0, 8.0)])
+    res = run_clean_path(net, untrusted={"huawei"})
+    row = row_of(res)
+    assert not row["clean"] and row["blocking"] == ["bb4"] and row["remediation"] == ["bb4"]
+    # without the anchor constraint the site would be clean: the service itself is fine
+    assert res.summary["sites_without_clean_path"] == ["base"]
+
+
+def test_untrusted_ems_managing_trusted_router_is_not_clean():
+    row = row_of(run_clean_path(skeleton(ems_vendor="huawei"), untrusted={"huawei"}))
+    assert not row["clean"]
+    assert row["blocking"] == ["ems"] and row["remediation"] == ["ems"] and row["remediation_cost"] == 500.0
+    assert row["lower_bound"] == pytest.approx(500.0)
+    row = row_of(run_clean_path(skeleton(ems_vendor="nokia"), untrusted={"huawei"}))
+    assert row["clean"] and "ems" in row["witness"]  # the management dependency is part of the witness
+
+
+def test_control_plane_homed_on_untrusted_amf_is_not_clean():
+    row = row_of(run_clean_path(skeleton(amf_vendor="huawei"), untrusted={"huawei"}))
+    assert not row["clean"] and row["remediation"] == ["amf"] and row["remediation_cost"] == 700.0
+    row = row_of(run_clean_path(skeleton(amf_vendor="ericsson"), untrusted={"huawei"}))
+    assert row["clean"] and row["witness"][-1] == "amf"
+
+
+def test_redundant_trusted_path_stays_clean_and_keeps_service():
+    from cleanpath.analysis.outage import run_outage
+
+    net = skeleton(rt_vendor="ericsson",
+                   extra=[("agg1", "transport.router", "huawei", "s1", {"unit_cost": 5.0}),
+                          ("agg2", "transport.router", "nokia", "s1", {"unit_cost": 5.0})],
+                   links=[("rt", "agg1", "transport"), ("agg1", "dcr", "transport"),
+                          ("rt", "agg2", "transport"), ("agg2", "dcr", "transport")])
+    # remove the direct rt-dcr link so that traffic must use an aggregation router
+    net.links = net.links[~((net.links["a"] == "rt") & (net.links["b"] == "dcr"))].reset_index(drop=True)
+    net.cache.clear()
+    row = row_of(run_clean_path(net, untrusted={"huawei"}))
+    assert row["clean"] and "agg1" not in row["witness"] and "agg2" in row["witness"]
+    out = run_outage(net, vendors="huawei")
+    assert out.summary["sensitive_without_service"] == [] and out.summary["lost_elements"] == 1
+    # with the trusted aggregation router gone too, the site is cut off
+    out = run_outage(net, vendors="huawei,nokia")
+    assert out.summary["sensitive_without_service"] == ["base"]
+
+
+def test_remediation_counts_dragged_dependencies():
+    # two routes: via h1 (cheap, but managed by an expensive Huawei EMS) or via h2 (dearer, no EMS)
+    net = skeleton(extra=[("h1", "transport.router", "huawei", "s1", {"unit_cost": 10.0}),
+                          ("h2", "transport.router", "huawei", "s1", {"unit_cost": 100.0}),
+                          ("hems", "mgmt.ems", "huawei", "dc", {"unit_cost": 1000.0})],
+                   links=[("rt", "h1", "transport"), ("h1", "dcr", "transport"), ("rt", "h2", "transport"),
+                          ("h2", "dcr", "transport"), ("hems", "dcr", "transport"), ("h1", "hems", "management")])
+    net.links = net.links[~((net.links["a"] == "rt") & (net.links["b"] == "dcr"))].reset_index(drop=True)
+    net.cache.clear()
+    row = row_of(run_clean_path(net, untrusted={"huawei"}))
+    assert row["remediation"] == ["h2"] and row["remediation_cost"] == 100.0
+    assert row["blocking"] in (["h1", "hems"], ["h2"])  # one of the two shortest current routes
+
+
+def test_no_coverage_and_unknown_inputs():
+    net = skeleton()
+    net.sensitive_sites.loc[0, "lat"] = 10.0  # far from every radio
+    net.cache.clear()
+    row = row_of(run_clean_path(net, untrusted={"huawei"}))
+    assert not row["clean"] and row["reason"].startswith("no serving radio") and row["remediation"] == []
+    with pytest.raises(cleanpath.ValidationError) as e:
+        run_clean_path(net, sensitive=["nope"], untrusted={"huawei"})
+    assert e.value.problems[0].value == "nope"
+    with pytest.raises(cleanpath.ValidationError):
+        run_clean_path(net, operator="nobody", untrusted={"huawei"})
+
+
+def test_shared_fix_reuses_one_replacement():
+    # site a: a short route via Huawei router ha (60) or a longer one via Huawei aggregation agg
+    # (100); site b can only use agg. Alone: a takes ha, b takes agg (160 together). Shared:
+    # once agg is replaced anyway, a can use it too, and ha is not needed.
+    els = [("ra", "ran.radio", "ericsson", "s0", {"unit_cost": 1.0}),
+           ("rb", "ran.radio", "ericsson", "s2", {"unit_cost": 1.0}),
+           ("agg", "transport.router", "huawei", "s1", {"unit_cost": 100.0}),
+           ("ha", "transport.router", "huawei", "s0", {"unit_cost": 60.0}),
+           ("x", "transport.router", "ericsson", "s0"),
+           ("upf", "core.upf", "ericsson", "dc"), ("gw", "gateway.internet", "ericsson", "dc")]
+    lk = [("ra", "agg", "transport"), ("rb", "agg", "transport"), ("agg", "upf", "transport"),
+          ("upf", "gw", "transport"), ("ra", "ha", "transport"), ("ha", "x", "transport"), ("x", "upf", "transport")]
+    net = make_net(els, lk, sensitive=[("a", "military", 50.0, 8.0, 1000.0), ("b", "military", 50.3, 8.3, 1000.0)])
+    res = run_clean_path(net, untrusted={"huawei"})
+    t = res.tables["clean_path"]
+    assert t["remediation"].tolist() == [["ha"], ["agg"]] and t["remediation_cost"].tolist() == [60.0, 100.0]
+    assert res.summary["remediation_total_independent"] == 160.0
+    assert res.summary["shared_fix_union_cost"] == 160.0
+    assert res.summary["shared_fix_cost"] == 100.0
+    assert res.tables["shared_fix"]["element_id"].tolist() == ["agg"]
+    assert res.summary["shared_fix_lower_bound"] == pytest.approx(100.0)
+    assert res.summary["shared_fix_ratio_bound"] == pytest.approx(1.0)
+
+
+# --- random networks against the brute force --------------------------------------------------------------
+
+def _check_against_brute(net, untrusted, *, exact: bool):
+    res = run_clean_path(net, untrusted=untrusted)
+    br = Brute(net, set(untrusted))
+    t = res.tables["clean_path"]
+    assert len(t) == len(net.sensitive_sites) * len(net.operators)
+    fixable = []
+    for row in t.itertuples():
+        radios_b = [r for r in br.radios(row.sensitive_id, row.operator_id) if r in br.base]
+        assert row.clean == br.clean(row.sensitive_id, row.operator_id)
+        if row.clean:
+            w = row.witness
+            assert w[0] in radios_b and not (set(w) & br.bad)
+            assert any(br.role[x] in UP for x in w) and any(br.role[x] in GW for x in w)
+            assert all(br.deps[x] <= set(w) for x in w)  # the witness carries its dependencies
+            assert row.remediation == [] and row.remediation_cost == 0
+            continue
+        if not radios_b:
+            assert row.reason.startswith("no serving radio")
+            continue
+        best = br.cheapest([(row.sensitive_id, row.operator_id)])
+        if np.isinf(best):
+            assert row.reason.startswith("no path")
+            continue
+        fixable.append((row.sensitive_id, row.operator_id))
+        assert set(row.remediation) <= br.bad
+        assert br.clean(row.sensitive_id, row.operator_id, frozenset(row.remediation))  # the fix works
+        assert row.remediation_cost == pytest.approx(sum(br.cost[x] for x in row.remediation))
+        assert row.lower_bound <= best + 1e-6 <= row.remediation_cost + 2e-6
+        if exact:
+            assert row.remediation_cost == pytest.approx(best)
+        assert set(row.blocking) <= br.bad
+    if fixable:
+        fix = frozenset(res.tables["shared_fix"]["element_id"])
+        assert all(br.clean(s, o, fix) for s, o in fixable)
+        assert res.summary["shared_fix_cost"] <= res.summary["remediation_total_independent"] + 1e-6
+        if len(br.candidates()) <= 9:
+            opt = br.cheapest(fixable)
+            assert res.summary["shared_fix_lower_bound"] <= opt + 1e-6 <= res.summary["shared_fix_cost"] + 2e-6
+    return res
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), n=st.integers(5, 16))
+def test_random_networks_without_dependencies_are_exact(seed, n):
+    _check_against_brute(random_net(seed, n, deps=False, ops=2), {"huawei"}, exact=True)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), n=st.integers(5, 16))
+def test_random_networks_with_dependencies_are_valid_and_bounded(seed, n):
+    _check_against_brute(random_net(seed, n, deps=True, ops=2), {"huawei"}, exact=False)
+
+
+# --- the policy engine, trust settings and the command line -------------------------------------------------
+
+def test_status_for_the_policy_engine():
+    net = skeleton(ems_vendor="huawei")
+    st_ = clean_path_status(net, untrusted={"huawei"}, kinds=["military"])
+    assert st_[["sensitive_id", "operator_id", "covered", "clean"]].values.tolist() == [["base", "op", True, False]]
+    assert st_["blocking"].tolist() == [["ems"]]
+    assert clean_path_status(net, untrusted={"zte"})["clean"].tolist() == [True]
+
+
+def test_policy_engine_respects_the_audit_date():
+    # the only radio near the base was installed in 2023: before that the base had no service
+    net = skeleton(extra=[], links=[])
+    net.elements["installed_on"] = np.where(net.elements["element_id"] == "r", "2023-01-01", None)
+    net = cleanpath.Network(net.tables())
+    before = policy_engine(net, sensitive_ids=["base"], untrusted=frozenset({"huawei"}), as_of=dt.date(2022, 12, 31))
+    after = policy_engine(net, sensitive_ids=["base"], untrusted=frozenset({"huawei"}), as_of=dt.date(2023, 1, 1))
+    assert before[["covered", "clean"]].values.tolist() == [[False, False]]
+    assert after[["covered", "clean"]].values.tolist() == [[True, True]]
+
+
+def test_audit_uses_the_engine():
+    from cleanpath.analysis.audit import audit_network
+
+    res = audit_network(skeleton(ems_vendor="huawei"), policies="us-clean-path", as_of="2024-01-01")
+    f = res.tables["findings"]
+    hit = f[f["rule_id"].astype(str).str.endswith("military-clean-path")]
+    assert len(hit) == 1
+    assert hit["element_id"].iloc[0] == "ems" and "base" in hit["message"].iloc[0]
+    ok = audit_network(skeleton(ems_vendor="nokia"), policies="us-clean-path", as_of="2024-01-01")
+    g = ok.tables["findings"]
+    assert not g["rule_id"].astype(str).str.endswith("military-clean-path").any()
+
+
+def test_trust_settings():
+    net = skeleton(extra=[("x", "transport.router", "Acme Widgets", "s1")], links=[("x", "rt", "transport")])
+    assert resolve_trust(net, "huawei,ZTE Corp") == {"huawei", "zte"}
+    assert "huawei" in resolve_trust(net, None) and "ericsson" not in resolve_trust(net, None)
+    assert resolve_trust(net, "us-clean-path") == {"huawei", "zte"}
+    assert {"huawei", "zte", "fiberhome"} <= resolve_trust(net, "country:CN")
+    only = resolve_trust(net, "only:ericsson+nokia")
+    assert "ericsson" not in only and "nokia" not in only and {"huawei", "Acme Widgets"} <= only
+    assert resolve_trust(net, "Acme Widgets") == {"Acme Widgets"}
+    with pytest.raises(cleanpath.ValidationError) as e:
+        resolve_trust(net, "huawei,no-such-thing,country:XX")
+    assert [p.value for p in e.value.problems] == ["no-such-thing", "country:XX"]
+
+
+def test_cli_clean_path_json(tmp_path):
+    cli = graph_cli()
+    net = skeleton(ems_vendor="huawei")
+    d = tmp_path / "net"
+    d.mkdir()
+    for name, df in net.tables().items():
+        if len(df):
+            df.to_csv(d / f"{name}.csv", index=False)
+    ws = str(tmp_path / "ws.duckdb")
+    r = CliRunner().invoke(cli, ["-w", ws, "import", "tables", str(d)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["-w", ws, "clean-path", "--trust", "huawei", "--format", "json"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    obj = json.loads(r.stdout)
+    assert obj["question"] == "clean-path"
+    row = obj["tables"]["clean_path"][0]
+    assert {k: row[k] for k in ("sensitive_id", "operator_id", "clean", "remediation", "remediation_cost")} == {
+        "sensitive_id": "base", "operator_id": "op", "clean": False, "remediation": ["ems"],
+        "remediation_cost": 500.0}
+    r = CliRunner().invoke(cli, ["-w", ws, "clean-path", "--trust", "bogus-vendor", "--format", "json"])
+    assert r.exit_code == 2 and json.loads(r.stdout)["problems"][0]["value"] == "bogus-vendor"
