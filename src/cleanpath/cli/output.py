@@ -29,6 +29,20 @@ def _stdout() -> Console:
     return Console(highlight=False, soft_wrap=False, width=probe.width if probe.is_terminal else 200)
 
 
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        return _num(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, list):
+        return ", ".join(map(str, v[:12])) + (f" (+{len(v) - 12})" if len(v) > 12 else "")
+    return str(v)
+
+
 def _num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1e5 else f"{v:,.6g}"
 
@@ -40,9 +54,7 @@ def _rich_table(name: str, df: pd.DataFrame, limit: int) -> RichTable:
         t.add_column(str(c), justify="right" if numeric else "left", overflow="fold", no_wrap=numeric,
                      max_width=None if numeric else 60)
     for row in records(df.head(limit)):
-        t.add_row(*("" if v is None else (_num(v) if isinstance(v, float) else
-                                         f"{v:,}" if isinstance(v, int) and not isinstance(v, bool)
-                                         else str(v)) for v in row.values()))
+        t.add_row(*(_cell(v) for v in row.values()))
     if len(df) > limit:
         t.caption = f"{limit} of {len(df):,} rows shown; use --format csv or json for all"
     return t

@@ -57,9 +57,10 @@ def charts_for(results: list[Result]) -> dict[str, dict[str, str]]:
                 if count_col:
                     c["findings by rule"] = _bars(br, "rule_id", count_col, colour="#d62828")
         elif r.question == "outage":
-            c["elements lost by domain"] = _bars(t.get("by_domain"), "domain",
-                                                 next((k for k in ("lost", "lost_elements") if k in t.get("by_domain", {})), "lost"),
-                                                 colour="#d62828")
+            lost = r.summary.get("lost_by_domain") or {}
+            if lost:
+                c["elements lost by domain"] = bar_chart_svg(list(lost), [float(v) for v in lost.values()],
+                                                             colour="#d62828")
         elif r.question == "exposure":
             c["untrusted elements near each sensitive site"] = _bars(t.get("exposure"), "sensitive_id",
                                                                      "untrusted_elements_within", colour="#d62828")
