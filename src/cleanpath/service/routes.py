@@ -1,0 +1,513 @@
+"""The REST routes: snapshots, questions, results, policy packs, tokens and the audit log.
+
+Every route here needs a bearer token (``/health`` and the dashboard's static page, which holds no
+data, do not). Roles: viewer reads, analyst also runs questions, admin also imports, deletes and
+manages tokens. Question routes return the same JSON the CLI's ``--format json`` prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
+
+from cleanpath import __version__
+from cleanpath.errors import Problem, ValidationError
+from cleanpath.io.registry import IMPORTERS
+from cleanpath.model.schema import SENSITIVE_KINDS
+from cleanpath.result import Result, jsonable
+from cleanpath.service import params as P
+from cleanpath.service.core import GZIP_MIN_BYTES, Entry, Payload, Service, dumps, facets, page_table
+from cleanpath.service.errors import ApiError
+from cleanpath.service.questions import QUESTIONS, policy_list, policy_show
+from cleanpath.service.tokens import PERMISSIONS, ROLES, Principal
+from cleanpath.store.workspace import check_snapshot_name
+
+bearer = HTTPBearer(auto_error=False, description="A token from `cleanpath token create` or POST /api/tokens.")
+_UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="cleanpath"'}
+
+
+# --- response documentation (the bodies are sent as pre-serialised bytes) ------------------------------
+
+class ProblemModel(BaseModel):
+    reason: str
+    file: str | None = None
+    line: int | None = None
+    column: str | int | None = None
+    value: str | None = None
+
+
+class ErrorModel(BaseModel):
+    error: str = Field(description="unauthorized, forbidden, not_found, conflict, too_large, validation, internal")
+    message: str
+    problems: list[ProblemModel] = []
+
+
+class ResultModel(BaseModel):
+    question: str
+    snapshot: str | None
+    params: dict[str, Any]
+    summary: dict[str, Any]
+    tables: dict[str, list[dict[str, Any]]]
+
+
+class TablePage(BaseModel):
+    table: str
+    columns: list[str]
+    total: int
+    rows_in_table: int
+    offset: int
+    limit: int
+    rows: list[list[Any]]
+    facets: dict[str, dict[str, int]] | None = None
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    text = {401: "No token, or an invalid or revoked one.", 403: "The token's role may not do this.",
+            404: "No such snapshot, result, table, pack or token.", 409: "The workspace cannot do this now.",
+            413: "The request body is too large.", 422: "Bad parameters or bad input data; problems listed."}
+    return {c: {"model": ErrorModel, "description": text[c]} for c in codes}
+
+
+def _ok(model: type[BaseModel] | None = None, description: str = "OK") -> dict[int | str, dict[str, Any]]:
+    return {200: ({"model": model} if model else {}) | {"description": description}}
+
+
+# --- auth ---------------------------------------------------------------------------------------------
+
+def service(request: Request) -> Service:
+    return request.app.state.service
+
+
+def require(role: str) -> Callable:
+    """A dependency: the caller's principal, which must hold at least ``role``."""
+
+    async def dependency(request: Request,
+                         credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+        svc = service(request)
+        if credentials is None or not credentials.credentials.strip():
+            raise ApiError(401, "missing bearer token: send 'Authorization: Bearer <token>' (create one with "
+                                "`cleanpath token create --role viewer` while the service is stopped, or ask an admin)",
+                           headers=_UNAUTHORIZED_HEADERS)
+        token = credentials.credentials.strip()
+        principal = svc.tokens.verify_cached(token)
+        if principal is None:
+            # the first check of a token runs scrypt (tens of ms): keep it off the event loop
+            principal = await run_in_threadpool(svc.tokens.verify, token)
+        if principal is None:
+            raise ApiError(401, "invalid or revoked token", headers=_UNAUTHORIZED_HEADERS)
+        request.state.principal = principal
+        if not principal.may(role):
+            raise ApiError(403, f"this needs the {role} role or higher; token {principal.token_id} has the "
+                                f"{principal.role} role")
+        _refuse_unknown_query(request)
+        return principal
+
+    return dependency
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant) -> list[str]:
+    """Query parameter names of a route and its dependencies."""
+    out = [p.alias for p in dependant.query_params]
+    for sub in dependant.dependencies:
+        out += _query_names(sub)
+    return out
+
+
+def _refuse_unknown_query(request: Request) -> None:
+    """422 for query parameters the route does not take: a misspelt ``limt=5`` would otherwise be
+    silently ignored and the caller would not know why the answer ignores it."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    names = _QUERY_NAMES.get(id(route))
+    if names is None:
+        names = frozenset(_query_names(route.dependant))
+        _QUERY_NAMES[id(route)] = names
+    unknown = [k for k in dict.fromkeys(request.query_params.keys()) if k not in names]
+    if unknown:
+        raise ValidationError([Problem(f"unknown query parameter; this route takes "
+                                       f"{', '.join(sorted(names)) or 'none'}", file="query", column=k)
+                               for k in unknown])
+
+
+viewer = Depends(require("viewer"))
+analyst = Depends(require("analyst"))
+admin = Depends(require("admin"))
+
+
+def note(request: Request, action: str, *, snapshot: str | None = None, params: dict[str, Any] | None = None,
+         result_id: str | None = None) -> None:
+    """What the audit log records for this request."""
+    request.state.audit = {"action": action, "snapshot": snapshot, "params": _loggable(params),
+                           "result_id": result_id}
+
+
+def _loggable(params: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Parameters for the log, long texts (an uploaded CSV) replaced by their size and hash."""
+    if params is None:
+        return None
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, str) and len(v) > 200:
+            v = f"<{len(v):,} characters, sha256 {hashlib.sha256(v.encode()).hexdigest()[:16]}>"
+        elif isinstance(v, list) and len(v) > 50:
+            v = v[:50] + [f"... {len(v) - 50:,} more"]
+        out[k] = v
+    return jsonable(out)
+
+
+def send(request: Request, payload: Payload, headers: dict[str, str] | None = None) -> Response:
+    """JSON bytes, gzip-compressed when large and the client accepts it."""
+    h = {"Cache-Control": "no-store", **(headers or {})}
+    if len(payload.raw) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(payload.gz(), media_type="application/json",
+                        headers={**h, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(payload.raw, media_type="application/json", headers=h)
+
+
+def _tables(spec: str, result: Result) -> tuple[str, ...] | None:
+    """``all`` (None), ``none`` (no tables) or comma-separated table names."""
+    if spec == "all":
+        return None
+    if spec == "none":
+        return ()
+    names = tuple(dict.fromkeys(t.strip() for t in spec.split(",") if t.strip()))
+    bad = [t for t in names if t not in result.tables]
+    if bad:
+        raise ValidationError([Problem(f"no table {t!r} in this result ({', '.join(result.tables)})", file="request",
+                                       column="tables", value=t) for t in bad])
+    return names
+
+
+TablesQuery = Query("all", max_length=1000, description="'all', 'none', or comma-separated table names.")
+
+
+def _send_entry(request: Request, entry: Entry, tables: str, cached: bool) -> Response:
+    # the tables' names and sizes travel in a header too, so a client asking for tables=none
+    # still knows what it can page through
+    names = ",".join(f"{k}:{len(v)}" for k, v in entry.result.tables.items())
+    return send(request, entry.payload(_tables(tables, entry.result)),
+                {"X-Result-Id": entry.result_id, "X-Cache": "hit" if cached else "miss", "X-Result-Tables": names})
+
+
+def _entry(svc: Service, result_id: str) -> Entry:
+    e = svc.result(result_id)
+    if e is None:
+        raise ApiError(404, f"no result {result_id!r} in memory: results are kept until the service restarts or "
+                            "their snapshot changes; run the question again (POST /api/questions/...)")
+    return e
+
+
+# --- the router -----------------------------------------------------------------------------------------
+
+def build_router() -> APIRouter:
+    r = APIRouter(prefix="/api")
+
+    @r.get("/whoami", summary="The calling token's id, name, role and permissions.",
+           responses=_errors(401))
+    async def whoami(request: Request, p: Principal = viewer) -> dict[str, Any]:
+        note(request, "whoami")
+        allowed = [perm for role in ROLES[: ROLES.index(p.role) + 1] for perm in PERMISSIONS[role]]
+        return {"token_id": p.token_id, "name": p.name, "role": p.role, "permissions": allowed,
+                "version": __version__}
+
+    @r.get("/openapi.json", summary="This API's OpenAPI schema.", responses=_errors(401))
+    async def openapi(request: Request, _p: Principal = viewer) -> dict[str, Any]:
+        note(request, "openapi")
+        return request.app.openapi()
+
+    # -- snapshots -----------------------------------------------------------------------------------
+    @r.get("/snapshots", summary="List snapshots (cleanpath snapshots).", responses=_ok(ResultModel) | _errors(401))
+    async def snapshots(request: Request, _p: Principal = viewer) -> Response:
+        note(request, "snapshots")
+        svc = service(request)
+        rows = svc.snapshot_list()  # no lock: a long question must not hold up the list
+        df = pd.DataFrame([{"name": s.name, "created_at": s.created_at, "updated_at": s.updated_at,
+                            **{t: s.counts.get(t, 0) for t in ("sites", "elements", "links", "sensitive_sites")},
+                            "source": s.source} for s in rows],
+                          columns=["name", "created_at", "updated_at", "sites", "elements", "links",
+                                   "sensitive_sites", "source"])
+        res = Result("snapshots", None, summary={"workspace": str(svc.ws.path), "snapshots": len(df)},
+                     tables={"snapshots": df})
+        return send(request, Payload(dumps(res.to_dict())))
+
+    @r.get("/snapshots/{name}", summary="Summarise a snapshot (cleanpath info).",
+           responses=_ok(ResultModel) | _errors(401, 404))
+    async def snapshot_info(request: Request, name: str, _p: Principal = viewer) -> Response:
+        note(request, "info", snapshot=name)
+        svc = service(request)
+        payload = svc.reads.get(svc.info_key(name)) or await run_in_threadpool(svc.info_read, name)
+        return send(request, payload)
+
+    @r.delete("/snapshots/{name}", summary="Delete a snapshot (admin).", responses=_errors(401, 403, 404, 409))
+    def delete_snapshot(request: Request, name: str, _p: Principal = admin) -> dict[str, Any]:
+        note(request, "delete-snapshot", snapshot=name)
+        svc = service(request)
+        svc.version(name)
+        with svc.lock:
+            svc.ws.delete_snapshot(name)
+            svc.forget(name)
+        return {"deleted": name}
+
+    @r.get("/snapshots/{name}/map", summary="Sites and sensitive sites for the dashboard's map.",
+           responses=_errors(401, 404, 422))
+    async def snapshot_map(request: Request, name: str,
+                           trust: str | None = Query(None, max_length=500, description="Trust setting (default: HQ "
+                                                     "in China or Russia are untrusted)."),
+                           _p: Principal = viewer) -> Response:
+        note(request, "map", snapshot=name, params={"trust": trust})
+        svc = service(request)
+        payload = svc.reads.get(svc.map_key(name, trust)) or await run_in_threadpool(svc.map_read, name, trust)
+        return send(request, payload)
+
+    @r.post("/snapshots/{name}/import", summary="Import uploaded files into a snapshot, all or nothing (admin).",
+            responses=_ok(ResultModel) | _errors(401, 403, 409, 413, 422),
+            openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["format", "files"],
+                "properties": {
+                    "format": {"type": "string", "enum": list(IMPORTERS)},
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "replace": {"type": "boolean", "default": False},
+                    "vendor": {"type": "string"}, "operator_id": {"type": "string"},
+                    "country": {"type": "string"},
+                    "kind": {"type": "string", "enum": list(SENSITIVE_KINDS)},
+                    "radius_m": {"type": "number"},
+                    "vendor_map": {"type": "string", "format": "binary"}}}}}}})
+    async def import_files(request: Request, name: str, _p: Principal = admin) -> Response:
+        # The body is read here, after the token check, so nobody without an admin token can make
+        # the server spool an upload to disk; the size limit is enforced while it streams in.
+        svc = service(request)
+        note(request, "import", snapshot=name)
+        check_snapshot_name(name)
+        async with request.form(max_files=200, max_fields=50) as form:
+            fields = _import_fields(form)
+            uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+            vendor_map = form.get("vendor_map")
+            note(request, "import", snapshot=name, params={**fields, "files": [f.filename for f in uploads]})
+            if not uploads:
+                raise ValidationError(Problem("no files uploaded: send one or more 'files' parts", file="request",
+                                              column="files"))
+            with tempfile.TemporaryDirectory(prefix="cleanpath-upload-") as tmp:
+                paths = [await run_in_threadpool(_save, f, Path(tmp), i) for i, f in enumerate(uploads)]
+                options = {k: v for k, v in fields.items() if k not in ("format", "replace") and v is not None}
+                if isinstance(vendor_map, UploadFile):
+                    options["vendor_map"] = await run_in_threadpool(_save, vendor_map, Path(tmp), len(paths))
+                res = await run_in_threadpool(_ingest, svc, name, fields["format"], paths, fields["replace"], options)
+        return send(request, Payload(dumps(res.to_dict())))
+
+    # -- policy packs ------------------------------------------------------------------------------------
+    @r.get("/policies", summary="The shipped policy packs (cleanpath policy list).",
+           responses=_ok(ResultModel) | _errors(401))
+    async def policies(request: Request, _p: Principal = viewer) -> Response:
+        note(request, "policy-list")
+        svc = service(request)
+        return send(request, svc.reads.get(("policies",))
+                    or await run_in_threadpool(svc.read, ("policies",), policy_list, workspace=False))
+
+    @r.get("/policies/{pack}", summary="The rules of a shipped pack (cleanpath policy show).",
+           responses=_ok(ResultModel) | _errors(401, 404))
+    async def policy(request: Request, pack: str, _p: Principal = viewer) -> Response:
+        note(request, "policy-show", params={"pack": pack})
+        from cleanpath.policy.loader import shipped_packs
+
+        if pack not in shipped_packs():
+            raise ApiError(404, f"no shipped policy pack {pack!r}; GET /api/policies lists them")
+        svc, key = service(request), ("policy", None, pack)
+        return send(request, svc.reads.get(key)
+                    or await run_in_threadpool(svc.read, key, lambda: policy_show(pack), workspace=False))
+
+    # -- questions -------------------------------------------------------------------------------------
+    for q in QUESTIONS.values():
+        r.add_api_route(f"/questions/{q.name}", _question_route(q.name, q.model), methods=["POST"],
+                        summary=f"{q.summary} (analyst)", response_class=Response,
+                        responses=_ok(ResultModel, "The result (X-Result-Id names it for GET /api/results/{id}).")
+                        | _errors(401, 403, 404, 409, 422), name=f"question_{q.name}")
+
+    # -- results ----------------------------------------------------------------------------------------
+    @r.get("/results", summary="Results computed so far, newest first.", responses=_errors(401, 422))
+    async def results(request: Request, snapshot: str | None = Query(None, max_length=64),
+                      question: str | None = Query(None, max_length=64),
+                      limit: int = Query(50, ge=1, le=1000), _p: Principal = viewer) -> dict[str, Any]:
+        note(request, "results", snapshot=snapshot, params={"question": question})
+        entries = service(request).list_results(snapshot=snapshot, question=question)[:limit]
+        return {"results": [e.meta() for e in entries]}
+
+    @r.get("/results/{result_id}", summary="A computed result (the CLI's JSON).",
+           responses=_ok(ResultModel) | _errors(401, 404, 422), response_class=Response)
+    async def result(request: Request, result_id: str, tables: str = TablesQuery,
+                     _p: Principal = viewer) -> Response:
+        e = _entry(service(request), result_id)
+        note(request, "read-result", snapshot=e.result.snapshot, result_id=result_id, params={"tables": tables})
+        return _send_entry(request, e, tables, True)
+
+    @r.get("/results/{result_id}/tables/{table}", summary="One table of a result, filtered, sorted, a page at a time.",
+           responses=_ok(TablePage) | _errors(401, 404, 422), response_class=Response)
+    async def result_table(request: Request, result_id: str, table: str,
+                           offset: int = Query(0, ge=0, le=100_000_000),
+                           limit: int = Query(100, ge=1, le=200_000),
+                           eq: list[str] = Query([], max_length=50, description="column:value filters."),
+                           search: str | None = Query(None, max_length=200),
+                           sort: str | None = Query(None, max_length=100),
+                           desc: bool = False,
+                           columns: str | None = Query(None, max_length=2000, description="Comma-separated."),
+                           facets_: str | None = Query(None, alias="facets", max_length=2000,
+                                                       description="Columns to count distinct values of."),
+                           _p: Principal = viewer) -> Response:
+        svc = service(request)
+        e = _entry(svc, result_id)
+        note(request, "read-table", snapshot=e.result.snapshot, result_id=result_id, params={"table": table})
+        if table not in e.result.tables:
+            raise ApiError(404, f"no table {table!r} in result {result_id} ({', '.join(e.result.tables)})")
+        df = e.result.tables[table]
+        cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+
+        def compute() -> dict[str, Any]:
+            out = page_table(df, offset=offset, limit=limit, eq=eq, search=search, sort=sort, desc=desc,
+                             columns=cols, table=table)
+            if facets_:
+                out["facets"] = facets(df, [c.strip() for c in facets_.split(",") if c.strip()], table=table)
+            return out
+
+        small = len(df) <= 5000
+        out = compute() if small else await run_in_threadpool(compute)
+        return send(request, Payload(dumps(out)), {"X-Result-Id": result_id})
+
+    # -- tokens and the audit log (admin) ------------------------------------------------------------------
+    @r.get("/tokens", summary="Every token (never its secret) (admin).", responses=_errors(401, 403))
+    def tokens(request: Request, _p: Principal = admin) -> dict[str, Any]:
+        note(request, "token-list")
+        df = service(request).tokens.list()
+        return {"tokens": [{k: jsonable(v) for k, v in row.items()} for row in df.astype(object).to_dict("records")]}
+
+    @r.post("/tokens", status_code=201, summary="Create a token; its secret is shown only in this response (admin).",
+            responses=_errors(401, 403, 422))
+    def create_token(request: Request, body: P.TokenRequest, p: Principal = admin) -> dict[str, Any]:
+        t = service(request).tokens.create(role=body.role, name=body.name, created_by=p.token_id)
+        note(request, "token-create", params={"role": body.role, "name": body.name, "token_id": t.token_id})
+        return {"token_id": t.token_id, "name": t.name, "role": t.role, "token": t.token,
+                "created_at": t.created_at.isoformat(timespec="seconds") + "Z"}
+
+    @r.delete("/tokens/{token_id}", summary="Revoke a token (admin).", responses=_errors(401, 403, 404))
+    def revoke_token(request: Request, token_id: str, _p: Principal = admin) -> dict[str, Any]:
+        note(request, "token-revoke", params={"token_id": token_id})
+        if not service(request).tokens.revoke(token_id):
+            raise ApiError(404, f"no active token {token_id!r}")
+        return {"revoked": token_id}
+
+    @r.get("/audit", summary="The audit log, newest first (admin).", responses=_errors(401, 403, 422))
+    def audit(request: Request, limit: int = Query(100, ge=1, le=10_000),
+              token_id: str | None = Query(None, max_length=64), action: str | None = Query(None, max_length=64),
+              _p: Principal = admin) -> dict[str, Any]:
+        note(request, "audit-read")
+        df = service(request).audit.read(limit=limit, token_id=token_id, action=action)
+        return {"entries": [{k: jsonable(v) for k, v in row.items()} for row in df.astype(object).to_dict("records")]}
+
+    return r
+
+
+def _question_route(name: str, model: type[BaseModel]) -> Callable:
+    """A POST handler for one question, typed with its parameter model (for validation and OpenAPI)."""
+
+    async def handler(request: Request, body: model, tables: str = TablesQuery,  # type: ignore[valid-type]
+                      p: Principal = analyst) -> Response:
+        svc = service(request)
+        snapshot = getattr(body, "snapshot", None) or getattr(body, "a", None)
+        note(request, f"question:{name}", snapshot=snapshot, params=body.model_dump(mode="json"))
+        entry = svc.cached(name, body)
+        cached = entry is not None
+        if entry is None:
+            entry, cached = await run_in_threadpool(svc.ask, name, body, p)
+        request.state.audit["result_id"] = entry.result_id
+        return _send_entry(request, entry, tables, cached)
+
+    handler.__name__ = f"question_{name.replace('-', '_')}"
+    # the module's annotations are strings; FastAPI resolves them in module globals, where this
+    # question's model is not: give it the class itself
+    handler.__annotations__["body"] = model
+    return handler
+
+
+# --- import helpers ----------------------------------------------------------------------------------------
+
+_SAFE = re.compile(r"[^A-Za-z0-9._\-]+")
+
+
+def _import_fields(form) -> dict[str, Any]:
+    """The form's scalar fields, checked."""
+    def text(key: str) -> str | None:
+        v = form.get(key)
+        if v is None or isinstance(v, UploadFile):
+            return None
+        v = str(v).strip()
+        return v or None
+
+    problems = []
+    fmt = text("format")
+    if fmt not in IMPORTERS:
+        problems.append(Problem(f"format must be one of {', '.join(IMPORTERS)}", file="request", column="format",
+                                value=fmt))
+    replace_text = (text("replace") or "false").lower()
+    if replace_text not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        problems.append(Problem("replace must be true or false", file="request", column="replace", value=replace_text))
+    kind = text("kind")
+    if kind is not None and kind not in SENSITIVE_KINDS:
+        problems.append(Problem(f"kind must be one of {', '.join(SENSITIVE_KINDS)}", file="request", column="kind",
+                                value=kind))
+    radius = text("radius_m")
+    radius_m = None
+    if radius is not None:
+        try:
+            radius_m = float(radius)
+            if not (0 < radius_m <= 2_000_000):
+                raise ValueError
+        except ValueError:
+            problems.append(Problem("radius_m must be a number of metres above 0 and at most 2,000,000",
+                                    file="request", column="radius_m", value=radius))
+    if problems:
+        raise ValidationError(problems)
+    return {"format": fmt, "replace": replace_text in ("true", "1", "yes", "on"), "vendor": text("vendor"),
+            "operator_id": text("operator_id"), "country": text("country"), "kind": kind, "radius_m": radius_m}
+
+
+def _save(upload: UploadFile, folder: Path, index: int) -> Path:
+    """Copy an upload into ``folder`` under a safe version of its name (the importers read suffixes)."""
+    name = _SAFE.sub("_", Path(upload.filename or "").name).lstrip(".") or f"upload-{index}"
+    path = folder / f"{index:03d}-{name[:120]}"
+    upload.file.seek(0)
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out, length=1 << 20)
+    return path
+
+
+def _ingest(svc: Service, name: str, fmt: str, paths: list[Path], replace: bool, options: dict[str, Any]) -> Result:
+    """Import under the workspace lock, then forget what was computed from the old snapshot."""
+    from cleanpath.store.ingest import ingest
+
+    with svc.lock:
+        try:
+            rep = ingest(svc.ws, fmt, paths, snapshot=name, replace=replace, **options)
+        finally:
+            svc.forget(name)
+    shown = {k: (v.name if isinstance(v, Path) else v) for k, v in options.items()}
+    return Result("import", rep.snapshot,
+                  params={"format": fmt, "paths": [p.name[4:] for p in paths], "replace": replace, **shown},
+                  summary={"added": rep.added, "totals": rep.totals, "unknown_vendors": rep.unknown_vendors,
+                           "warnings": rep.warnings},
+                  tables={"tables": pd.DataFrame({"table": list(rep.totals),
+                                                  "added": [rep.added.get(t, 0) for t in rep.totals],
+                                                  "rows": list(rep.totals.values())})})

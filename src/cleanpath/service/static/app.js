@@ -1,0 +1,675 @@
+// cleanpath dashboard: the map, findings, vendor switch-off, plan chart and clean-path status.
+//
+// Talks only to this server's /api (bearer token from sessionStorage); every library and the country
+// outlines are served from /static/vendor. Text from the API is inserted as text nodes, never as HTML.
+import * as maplibregl from "./vendor/maplibre-gl/maplibre-gl.mjs";
+import { PointLayer, mercator, rgb } from "./points.js";
+
+const TOKEN_KEY = "cleanpath.token";
+const COLORS = { trusted: "#2b7bba", untrusted: "#e0452c", unknown: "#9a9a9a" };
+const CP_COLORS = { clean: "#1a9850", blocked: "#d73027", uncovered: "#f0a30a", unknown: "#7b6fd0" };
+const FINDING_COLUMNS = ["severity", "pack", "rule_id", "element_id", "operator_id", "vendor", "deadline",
+  "days_to_deadline", "message"];
+// shown as columns; the message is the row's tooltip, the operator a filter
+const FINDING_SHOWN = [["severity", "severity"], ["rule", "rule"], ["element_id", "element"], ["vendor", "vendor"],
+  ["deadline", "deadline"], ["days_to_deadline", "days left"]];
+const PAGE = 50;
+
+const $ = (id) => document.getElementById(id);
+const nf = new Intl.NumberFormat("en");
+
+// Exposed for tests and the benchmark (read-only use).
+const state = {
+  token: sessionStorage.getItem(TOKEN_KEY), role: null, snapshot: null, mapData: null,
+  audit: null, outage: null, plan: null, cleanPath: null, findingsOffset: 0, facetsLoaded: false,
+  sitesRenderedAt: null, renderedSites: 0, ready: false,
+};
+const zoomed = (stops) => (z) => {  // linear interpolation between [zoom, value] stops
+  if (z <= stops[0][0]) return stops[0][1];
+  for (let i = 1; i < stops.length; i++) {
+    const [z1, v1] = stops[i], [z0, v0] = stops[i - 1];
+    if (z <= z1) return v0 + ((v1 - v0) * (z - z0)) / (z1 - z0);
+  }
+  return stops[stops.length - 1][1];
+};
+const sitesLayer = new PointLayer("sites", { radius: zoomed([[3, 1.3], [7, 2.5], [11, 4.5], [14, 7]]) });
+const lostLayer = new PointLayer("lost", { radius: zoomed([[3, 2], [7, 3.4], [11, 6], [14, 9]]), rim: 0.3, opacity: 0.9 });
+window.cleanpath = { state, renderedSiteCount: () => sitesLayer.countInView(), renderedLostCount: () => lostLayer.countInView() };
+
+// --- small helpers ---------------------------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k === "style") e.setAttribute("style", v);
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
+
+function num(v) {
+  if (v === null || v === undefined || v === "") return "";
+  if (typeof v !== "number") return String(v);
+  return Math.abs(v) >= 1000 || Number.isInteger(v) ? nf.format(Math.round(v)) : v.toPrecision(3);
+}
+
+function money(v) {
+  if (v === null || v === undefined) return "";
+  const a = Math.abs(v);
+  if (a >= 1e9) return `US$${(v / 1e9).toFixed(2)} bn`;
+  if (a >= 1e6) return `US$${(v / 1e6).toFixed(1)} M`;
+  return `US$${nf.format(Math.round(v))}`;
+}
+
+function setText(id, ...parts) { const e = $(id); e.replaceChildren(...parts.map((p) => (p instanceof Node ? p : String(p)))); }
+function today() { return new Date().toISOString().slice(0, 10); }
+function selected(select) { return [...select.selectedOptions].map((o) => o.value); }
+
+class ApiError extends Error {
+  constructor(status, message, body) { super(message); this.status = status; this.body = body; }
+}
+
+async function api(path, { method = "GET", body, query } = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(query || {})) {
+    if (Array.isArray(v)) v.forEach((x) => url.searchParams.append(k, x));
+    else if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
+  }
+  const headers = { Authorization: `Bearer ${state.token}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let data = null;
+  try { data = await res.json(); } catch { /* not JSON */ }
+  if (res.status === 401) {
+    showLogin(data?.message || "Please sign in.");
+    throw new ApiError(401, data?.message || "unauthorized", data);
+  }
+  if (!res.ok) throw new ApiError(res.status, data?.message || res.statusText, data);
+  const tables = Object.fromEntries((res.headers.get("X-Result-Tables") || "").split(",").filter(Boolean)
+    .map((t) => { const i = t.lastIndexOf(":"); return [t.slice(0, i), Number(t.slice(i + 1))]; }));
+  return { data, resultId: res.headers.get("X-Result-Id"), cache: res.headers.get("X-Cache"), tables };
+}
+
+function problemText(err) {
+  const first = err?.body?.problems?.[0];
+  const detail = first && first.reason !== err.message ? ` (${first.column ?? ""} ${first.value ?? ""}: ${first.reason})` : "";
+  return `${err.message}${detail}`;
+}
+
+const canRun = () => state.role === "analyst" || state.role === "admin";
+
+// A question's result: run it (analyst, admin) or take the newest matching one already run (viewer).
+async function question(name, params, match = () => true) {
+  if (canRun()) {
+    const r = await api(`/api/questions/${name}`, { method: "POST", body: params, query: { tables: "none" } });
+    return { id: r.resultId, result: r.data, cache: r.cache, tables: r.tables };
+  }
+  const list = (await api("/api/results", { query: { snapshot: params.snapshot, question: name } })).data.results;
+  const hit = list.find(match);
+  if (!hit) return null;
+  const r = await api(`/api/results/${hit.result_id}`, { query: { tables: "none" } });
+  return { id: hit.result_id, result: r.data, cache: "hit", tables: r.tables };
+}
+
+async function table(id, name, query = {}) {
+  return (await api(`/api/results/${id}/tables/${name}`, { query })).data;
+}
+
+function rowsAsObjects(page) {
+  return page.rows.map((r) => Object.fromEntries(page.columns.map((c, i) => [c, r[i]])));
+}
+
+// --- sign-in ---------------------------------------------------------------------------------------
+
+function showLogin(message) {
+  const dlg = $("login");
+  $("login-error").hidden = !message;
+  $("login-error").textContent = message || "";
+  if (!dlg.open) dlg.showModal();
+  $("login-token").focus();
+}
+
+$("login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  state.token = $("login-token").value.trim();
+  try {
+    await start();
+    sessionStorage.setItem(TOKEN_KEY, state.token);
+    $("login").close();
+  } catch (err) {
+    if (err.status !== 401) { $("login-error").hidden = false; $("login-error").textContent = problemText(err); }
+  }
+});
+
+$("signout").addEventListener("click", () => {
+  sessionStorage.removeItem(TOKEN_KEY);
+  state.token = null;
+  location.reload();
+});
+
+// --- the map ----------------------------------------------------------------------------------------
+
+// Two workers: the country outlines and the sites are tiled in parallel rather than one after the other.
+maplibregl.setWorkerCount(Math.max(2, Math.min(4, Math.floor((navigator.hardwareConcurrency || 2) / 2))));
+const map = new maplibregl.Map({
+  container: "map",
+  style: { version: 8, sources: {}, layers: [{ id: "sea", type: "background", paint: { "background-color": "#d9e7f2" } }] },
+  center: [10.4, 51.1], zoom: 4.6, attributionControl: false, fadeDuration: 0,
+});
+map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
+map.addControl(new maplibregl.AttributionControl({ compact: true,
+  customAttribution: "Country outlines: Natural Earth (public domain) · MapLibre GL JS" }));
+window.cleanpath.map = map;
+const mapLoaded = new Promise((resolve) => map.on("load", resolve));
+mapLoaded.then(() => performance.mark("cleanpath:map-style-loaded"));
+performance.mark("cleanpath:module-start");
+
+let countriesAdded = false;
+function countriesOnce() {
+  if (countriesAdded) return;
+  countriesAdded = true;
+  addCountries().catch((err) => console.error("country outlines:", err));
+}
+
+async function addCountries() {
+  // URLs, not data: MapLibre's worker fetches and parses the outlines off the main thread
+  await mapLoaded;
+  map.addSource("land", { type: "geojson", data: "/static/vendor/world-atlas/countries-50m.geojson", maxzoom: 8 });
+  map.addSource("borders", { type: "geojson", data: "/static/vendor/world-atlas/borders-50m.geojson", maxzoom: 8 });
+  map.addLayer({ id: "land", type: "fill", source: "land", paint: { "fill-color": "#fbfaf5" } }, firstDataLayer());
+  map.addLayer({ id: "borders", type: "line", source: "borders", paint: { "line-color": "#a4a4a4", "line-width": 0.7 } },
+    firstDataLayer());
+}
+
+function firstDataLayer() {
+  return ["sensitive-fill", "sites"].find((id) => map.getLayer(id));
+}
+
+// Sites as colours per point for the WebGL layer: four bytes each, from the status codes.
+function siteColours(status) {
+  const table = [COLORS.trusted, COLORS.untrusted, COLORS.unknown].map(rgb);
+  const out = new Uint8Array(4 * status.length);
+  for (let i = 0; i < status.length; i++) {
+    const c = table[status[i]] || table[2];
+    out.set(c, 4 * i);
+    out[4 * i + 3] = 255;
+  }
+  return out;
+}
+
+function solid(n, hex) {
+  const c = rgb(hex), out = new Uint8Array(4 * n);
+  for (let i = 0; i < n; i++) { out.set(c, 4 * i); out[4 * i + 3] = 255; }
+  return out;
+}
+
+function circleRing(lon, lat, radius) {
+  const R = 6371008.8, d = radius / R, la = (lat * Math.PI) / 180, lo = (lon * Math.PI) / 180, pts = [];
+  for (let i = 0; i <= 64; i++) {
+    const b = (2 * Math.PI * i) / 64;
+    const la2 = Math.asin(Math.sin(la) * Math.cos(d) + Math.cos(la) * Math.sin(d) * Math.cos(b));
+    const lo2 = lo + Math.atan2(Math.sin(b) * Math.sin(d) * Math.cos(la), Math.cos(d) - Math.sin(la) * Math.sin(la2));
+    pts.push([(lo2 * 180) / Math.PI, (la2 * 180) / Math.PI]);
+  }
+  return pts;
+}
+
+function sensitiveGeoJSON(list, status) {
+  const areas = [], points = [];
+  for (const s of list) {
+    const st = status?.get(s.id)?.status || "unknown";
+    const props = { id: s.id, name: s.name || s.id, kind: s.kind, st };
+    if (s.geometry) areas.push({ type: "Feature", geometry: s.geometry.geometry || s.geometry, properties: props });
+    else if (s.lat !== null && s.radius_m) {
+      areas.push({ type: "Feature", geometry: { type: "Polygon", coordinates: [circleRing(s.lon, s.lat, s.radius_m)] }, properties: props });
+    }
+    if (s.lat !== null && s.lon !== null) points.push({ type: "Feature", geometry: { type: "Point", coordinates: [s.lon, s.lat] }, properties: props });
+  }
+  return { areas: { type: "FeatureCollection", features: areas }, points: { type: "FeatureCollection", features: points } };
+}
+
+const statusColor = ["match", ["get", "st"], "clean", CP_COLORS.clean, "blocked", CP_COLORS.blocked,
+  "uncovered", CP_COLORS.uncovered, CP_COLORS.unknown];
+
+function addDataLayers(sensitive) {
+  map.addSource("sensitive-areas", { type: "geojson", data: sensitive.areas });
+  map.addSource("sensitive-points", { type: "geojson", data: sensitive.points });
+  map.addLayer({ id: "sensitive-fill", type: "fill", source: "sensitive-areas",
+    paint: { "fill-color": statusColor, "fill-opacity": 0.16 } });
+  map.addLayer(sitesLayer);
+  map.addLayer(lostLayer);
+  map.addLayer({ id: "sensitive-line", type: "line", source: "sensitive-areas",
+    paint: { "line-color": statusColor, "line-width": 1.8 } });
+  map.addLayer({ id: "sensitive-points", type: "circle", source: "sensitive-points", paint: {
+    "circle-radius": 5.5, "circle-color": statusColor, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } });
+  map.on("click", (e) => {
+    const hit = map.queryRenderedFeatures(e.point, { layers: ["sensitive-points"] });
+    if (hit.length) return sensitivePopup(hit[0]);
+    const i = sitesLayer.pick(e.point);
+    if (i >= 0) sitePopup(i);
+  });
+  map.on("mouseenter", "sensitive-points", () => { map.getCanvas().style.cursor = "pointer"; });
+  map.on("mouseleave", "sensitive-points", () => { map.getCanvas().style.cursor = ""; });
+}
+
+function sitePopup(i) {
+  const d = state.mapData, s = d.sites;
+  const status = d.status[s.status[i]];
+  const body = el("div", {}, el("h3", {}, status === "untrusted" ? "Untrusted vendor present" : `Site: ${status}`),
+    el("div", {}, `vendor: ${d.vendors[s.vendor[i]] ?? "none"}`), el("div", {}, `operator: ${d.operators[s.operator[i]] ?? ""}`),
+    el("div", {}, `kind: ${d.kinds[s.kind[i]] ?? ""}`));
+  new maplibregl.Popup({ closeButton: true }).setLngLat([s.lon[i], s.lat[i]]).setDOMContent(body).addTo(map);
+}
+
+function sensitivePopup(feature) {
+  const p = feature.properties;
+  const info = state.cleanPath?.byId?.get(p.id);
+  const body = el("div", {}, el("h3", {}, p.name), el("div", {}, `${p.kind} · ${p.id}`),
+    el("div", {}, "clean path: ", el("span", { class: `badge ${p.st}` }, labelFor(p.st))),
+    ...(info?.rows || []).map((r) => el("div", { class: "muted" }, `${r.operator_id}: ${r.reason}`)));
+  new maplibregl.Popup().setLngLat(feature.geometry.coordinates).setDOMContent(body).addTo(map);
+}
+
+function labelFor(st) {
+  return { clean: "clean", blocked: "no clean path", uncovered: "no coverage", unknown: "not checked" }[st] || st;
+}
+
+async function showSites(d) {
+  await mapLoaded;
+  const xy = mercator(d.sites.lon, d.sites.lat), colours = siteColours(d.sites.status);
+  performance.mark("cleanpath:points-built");
+  const sens = sensitiveGeoJSON(d.sensitive, state.cleanPath?.byId);
+  if (d.bounds) {
+    const [w, s, e, n] = d.bounds;
+    map.fitBounds([[w, s], [e, n]], { padding: 40, animate: false, maxZoom: 10 });
+  }
+  if (!map.getLayer("sites")) addDataLayers(sens);
+  else {
+    map.getSource("sensitive-areas").setData(sens.areas);
+    map.getSource("sensitive-points").setData(sens.points);
+  }
+  lostLayer.setData(new Float32Array(0), new Uint8Array(0));
+  sitesLayer.setOpacity(0.85);
+  await sitesLayer.setData(xy, colours);
+  performance.mark("cleanpath:sites-rendered");
+  state.sitesRenderedAt = performance.now();
+  state.renderedSites = sitesLayer.countInView();
+  countriesOnce();
+  const untrusted = d.sites.status.reduce((a, s) => a + (s === 1), 0);
+  setText("map-status", `${nf.format(d.sites.count)} sites, ${nf.format(untrusted)} with untrusted vendors; `
+    + `${d.sensitive.length} sensitive sites` + (d.sites_without_position ? `; ${d.sites_without_position} without position` : ""));
+}
+
+function updateSensitive() {
+  if (!state.mapData || !map.getSource("sensitive-areas")) return;
+  const sens = sensitiveGeoJSON(state.mapData.sensitive, state.cleanPath?.byId);
+  map.getSource("sensitive-areas").setData(sens.areas);
+  map.getSource("sensitive-points").setData(sens.points);
+}
+
+// --- snapshots -------------------------------------------------------------------------------------------
+
+async function start() {
+  const who = (await api("/api/whoami")).data; // first: a bad token stops here with one 401
+  performance.mark("cleanpath:signed-in");
+  state.role = who.role;
+  setText("who", `${who.name || who.token_id} · ${who.role}`);
+  $("signout").hidden = false;
+  for (const b of document.querySelectorAll(".needs-analyst")) {
+    b.disabled = !canRun();
+    b.title = canRun() ? "" : "Needs the analyst role: showing results others have run";
+  }
+  const snaps = (await api("/api/snapshots")).data.tables.snapshots;
+  const sel = $("snapshot");
+  sel.replaceChildren(...snaps.map((s) => el("option", { value: s.name }, s.name)));
+  if (!snaps.length) { setText("map-status", "The workspace has no snapshots: import one first."); return; }
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("snapshot");
+  sel.value = snaps.some((s) => s.name === wanted) ? wanted : snaps[0].name;
+  state.policies = loadPolicies(); // in parallel with the map; the questions wait for it
+  await loadSnapshot(sel.value);
+}
+
+$("snapshot").addEventListener("change", (e) => loadSnapshot(e.target.value));
+
+async function loadSnapshot(name) {
+  state.snapshot = name;
+  state.ready = false;
+  state.audit = state.outage = state.plan = state.cleanPath = null;
+  history.replaceState(null, "", `#snapshot=${encodeURIComponent(name)}`);
+  setText("map-status", `Loading ${name}…`);
+  performance.mark("cleanpath:map-request");
+  const d = (await api(`/api/snapshots/${encodeURIComponent(name)}/map`)).data;
+  performance.mark("cleanpath:map-data");
+  state.mapData = d;
+  setText("snapshot-info", `${nf.format(d.sites.count)} sites · ${d.vendors.length} vendors`);
+  fillVendors(d);
+  clearOutage();
+  await showSites(d);
+  // questions after the map, so the map is never waiting for them
+  await state.policies;
+  selectPacks(d.countries || []);
+  await Promise.allSettled([loadCleanPath(false), loadAudit(false), loadPlan(false)]);
+  state.ready = true;
+}
+
+async function loadPolicies() {
+  const packs = (await api("/api/policies")).data.tables.packs.filter((p) => !p.library);
+  state.packs = packs;
+  for (const id of ["audit-policy", "plan-policy"]) {
+    $(id).replaceChildren(...packs.map((p) => el("option", { value: p.pack, title: `${p.title} (${p.jurisdiction})` },
+      `${p.pack} · ${p.jurisdiction.length > 14 ? "EU" : p.jurisdiction}`)));
+  }
+  $("audit-asof").value = today();
+  $("plan-start").value = new Date().getFullYear() + 1;
+}
+
+// Preselect the packs that apply to the snapshot's countries (and those that apply anywhere).
+function selectPacks(countries) {
+  const want = new Set((state.packs || []).filter((p) => p.jurisdiction === "any"
+    || p.jurisdiction.split(",").some((c) => countries.includes(c.trim()))).map((p) => p.pack));
+  for (const id of ["audit-policy", "plan-policy"]) for (const o of $(id).options) o.selected = want.has(o.value);
+}
+
+// --- findings ---------------------------------------------------------------------------------------------
+
+$("audit-form").addEventListener("submit", (e) => { e.preventDefault(); loadAudit(true); });
+
+async function loadAudit(run) {
+  const policy = selected($("audit-policy")).join(",") || "all";
+  const params = { snapshot: state.snapshot, policy, as_of: $("audit-asof").value || today(), all_operators: $("audit-allops").checked };
+  setText("audit-summary", run ? "Running the audit…" : "Loading findings…");
+  try {
+    const r = await question("audit", params, (e) => "findings" in e.tables);
+    if (!r) { setText("audit-summary", "No audit has been run on this snapshot yet (an analyst can run one)."); return; }
+    state.audit = r;
+    state.findingsOffset = 0;
+    state.facetsLoaded = false;
+    const s = r.result.summary;
+    setText("audit-summary", el("span", {}, el("b", {}, num(s.findings)), " findings as of ", el("b", {}, s.as_of), ": ",
+      el("span", { class: "sev-violation" }, `${num(s.violations)} violations`), ", ",
+      el("span", { class: "sev-warning" }, `${num(s.warnings)} warnings`), `, ${num(s.info)} info · packs ${(s.packs || []).join(", ")}`));
+    await renderFindings();
+  } catch (err) { setText("audit-summary", el("span", { class: "error" }, problemText(err))); }
+}
+
+function findingFilters() {
+  const eq = [];
+  for (const [id, col] of [["f-severity", "severity"], ["f-pack", "pack"], ["f-operator", "operator_id"], ["f-vendor", "vendor"]]) {
+    if ($(id).value) eq.push(`${col}:${$(id).value}`);
+  }
+  return eq;
+}
+
+async function renderFindings() {
+  if (!state.audit) return;
+  const query = { offset: state.findingsOffset, limit: PAGE, eq: findingFilters(), search: $("f-search").value.trim(),
+    columns: FINDING_COLUMNS.join(","), sort: "days_to_deadline" };
+  if (!state.facetsLoaded) query.facets = "severity,pack,operator_id,vendor";
+  const page = await table(state.audit.id, "findings", query);
+  if (page.facets) {
+    for (const [id, col, label] of [["f-severity", "severity", "any severity"], ["f-pack", "pack", "any pack"],
+      ["f-operator", "operator_id", "any operator"], ["f-vendor", "vendor", "any vendor"]]) {
+      const opts = Object.entries(page.facets[col]).filter(([v]) => v !== "");
+      $(id).replaceChildren(el("option", { value: "" }, label), ...opts.map(([v, n]) => el("option", { value: v }, `${v} (${nf.format(n)})`)));
+    }
+    state.facetsLoaded = true;
+  }
+  $("findings").tHead.replaceChildren(el("tr", {}, ...FINDING_SHOWN.map(([, label]) => el("th", {}, label))));
+  $("findings").tBodies[0].replaceChildren(...rowsAsObjects(page).map((r) => {
+    r.rule = `${r.pack} / ${r.rule_id}`;
+    return el("tr", { title: `${r.message} (operator ${r.operator_id ?? "none"})` },
+      ...FINDING_SHOWN.map(([c]) => el("td", { class: c === "severity" ? `sev-${r[c]}` : (typeof r[c] === "number" ? "num" : "") }, num(r[c]))));
+  }));
+  const end = Math.min(page.total, state.findingsOffset + PAGE);
+  setText("f-page", page.total ? `${nf.format(state.findingsOffset + 1)}–${nf.format(end)} of ${nf.format(page.total)}` : "no findings match");
+  $("f-prev").disabled = state.findingsOffset === 0;
+  $("f-next").disabled = end >= page.total;
+}
+
+for (const id of ["f-severity", "f-pack", "f-operator", "f-vendor"]) {
+  $(id).addEventListener("change", () => { state.findingsOffset = 0; renderFindings(); });
+}
+let searchTimer = null;
+$("f-search").addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => { state.findingsOffset = 0; renderFindings(); }, 250);
+});
+$("f-prev").addEventListener("click", () => { state.findingsOffset = Math.max(0, state.findingsOffset - PAGE); renderFindings(); });
+$("f-next").addEventListener("click", () => { state.findingsOffset += PAGE; renderFindings(); });
+
+// --- vendor switch-off ----------------------------------------------------------------------------------------
+
+function fillVendors(d) {
+  const untrusted = new Set(d.untrusted);
+  const vendors = Object.entries(d.vendor_elements).filter(([v]) => v !== "unknown").sort((a, b) => b[1] - a[1]);
+  $("outage-vendor").replaceChildren(...vendors.map(([v, n]) =>
+    el("option", { value: v }, `${v}${untrusted.has(v) ? " (untrusted)" : ""} · ${nf.format(n)} elements`)));
+  const first = vendors.find(([v]) => untrusted.has(v));
+  if (first) $("outage-vendor").value = first[0];
+}
+
+$("outage-form").addEventListener("submit", (e) => { e.preventDefault(); runOutage($("outage-vendor").value, $("outage-mode").value); });
+$("outage-clear").addEventListener("click", clearOutage);
+
+function clearOutage() {
+  state.outage = null;
+  lostLayer.setData(new Float32Array(0), new Uint8Array(0));
+  sitesLayer.setOpacity(0.85);
+  $("legend-lost").hidden = true;
+  $("outage-cards").replaceChildren();
+  $("outage-ops").tHead?.replaceChildren();
+  $("outage-ops").tBodies[0]?.replaceChildren();
+  setText("outage-status", "Pick a vendor to see what loses service.");
+}
+
+const OUTAGE_CARDS = [["lost_sites", "sites lose service"], ["lost_elements", "elements lose service"],
+  ["lost_subscribers", "subscribers lose service"], ["sensitive_without_service", "sensitive sites without service"],
+  ["demand_share_crossing", "share of traffic crossing"], ["session_share_control_plane", "share of sessions (control plane)"],
+  ["managed_elements", "elements its management could switch off"]];
+
+async function runOutage(vendor, mode) {
+  if (!vendor) return;
+  setText("outage-status", `Switching off ${vendor}…`);
+  try {
+    const r = await question("outage", { snapshot: state.snapshot, vendor, mode },
+      (e) => e.params.vendor === vendor && e.params.mode === mode);
+    if (!r) { setText("outage-status", `${vendor} (${mode}) has not been run yet; an analyst can run it.`); return; }
+    const s = r.result.summary;
+    const cards = OUTAGE_CARDS.filter(([k]) => k in s).map(([k, label]) => {
+      const v = Array.isArray(s[k]) ? s[k].length : s[k];
+      const shown = k.includes("share") ? `${(100 * v).toFixed(1)} %` : num(v);
+      return el("div", { class: "card" }, el("div", { class: "value", id: `outage-${k.replaceAll("_", "-")}` }, shown),
+        el("div", { class: "label" }, label));
+    });
+    $("outage-cards").replaceChildren(...cards);
+    const ops = await table(r.id, "by_operator", { limit: 200 });
+    const cols = ops.columns.filter((c) => !c.endsWith("_before") || c === "sites_before");
+    $("outage-ops").tHead.replaceChildren(el("tr", {}, ...cols.map((c) => el("th", {}, c.replaceAll("_", " ")))));
+    $("outage-ops").tBodies[0].replaceChildren(...rowsAsObjects(ops).map((row) =>
+      el("tr", {}, ...cols.map((c) => el("td", { class: typeof row[c] === "number" ? "num" : "" }, num(row[c]))))));
+    const lost = await lostSites(r);
+    state.outage = { vendor, mode, id: r.id, summary: s, lostShown: lost };
+    setText("outage-status", `${vendor} ${mode === "disable" ? "switched off" : "turned hostile"}: `
+      + `${num(s.lost_sites)} of ${nf.format(state.mapData.sites.count)} sites lose service.`);
+  } catch (err) { setText("outage-status", el("span", { class: "error" }, problemText(err))); }
+}
+
+async function lostSites(r) {
+  if (!("lost_sites" in r.tables)) return 0;
+  const lat = [], lon = [];
+  for (let offset = 0; ; offset += 100000) {
+    const page = await table(r.id, "lost_sites", { columns: "lon,lat", limit: 100000, offset });
+    for (const [x, y] of page.rows) if (x !== null && y !== null) { lon.push(x); lat.push(y); }
+    if (offset + page.rows.length >= page.total || !page.rows.length) break;
+  }
+  const shown = lostLayer.setData(mercator(lon, lat), solid(lon.length, "#111111"));
+  sitesLayer.setOpacity(0.3);
+  $("legend-lost").hidden = false;
+  await shown;
+  return lon.length;
+}
+
+// --- plan ---------------------------------------------------------------------------------------------------
+
+$("plan-form").addEventListener("submit", (e) => { e.preventDefault(); loadPlan(true); });
+
+async function loadPlan(run) {
+  if (!run && canRun()) { // plans can take a while: analysts start them; everyone sees the newest one
+    const list = (await api("/api/results", { query: { snapshot: state.snapshot, question: "plan" } })).data.results;
+    if (!list.length) { setText("plan-summary", "No plan yet: set the budget and run one."); return; }
+    const r = await api(`/api/results/${list[0].result_id}`, { query: { tables: "none" } });
+    return showPlan({ id: list[0].result_id, result: r.data, tables: r.tables });
+  }
+  const params = { snapshot: state.snapshot, policy: selected($("plan-policy")).join(",") || "all",
+    start: Number($("plan-start").value), horizon: Number($("plan-horizon").value),
+    budget: $("plan-budget").value.trim(), objective: $("plan-objective").value };
+  setText("plan-summary", run ? "Solving the plan…" : "Loading the plan…");
+  try {
+    const r = await question("plan", params);
+    if (!r) { setText("plan-summary", "No plan has been run on this snapshot yet (an analyst can run one)."); return; }
+    await showPlan(r);
+  } catch (err) { setText("plan-summary", el("span", { class: "error" }, problemText(err))); }
+}
+
+async function showPlan(r) {
+  state.plan = r;
+  const s = r.result.summary, p = r.result.params;
+  setText("plan-summary", el("span", {}, `${s.status}: `, el("b", {}, money(s.total_cost)), ` over ${p.horizon} years from ${p.start_year}; `,
+    `${num(s.units_replaced)} units replaced, ${num(s.units_left)} left; violations at the end: `,
+    el("b", {}, num(s.violations_at_end ?? "?"))));
+  const [years, compliance] = await Promise.all([table(r.id, "years", { limit: 200 }),
+    "compliance" in r.tables ? table(r.id, "compliance", { limit: 200 }) : null]);
+  $("plan-chart").replaceChildren(planChart(rowsAsObjects(years), compliance ? rowsAsObjects(compliance) : []));
+}
+
+function ticks(max, n = 4, integer = false) {
+  if (!(max > 0)) return [0];
+  const step0 = max / n, mag = 10 ** Math.floor(Math.log10(step0));
+  let step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= step0);
+  if (integer) step = Math.max(1, Math.round(step));
+  const out = [];
+  for (let v = 0; v <= max + step * 1e-9; v += step) out.push(v);
+  if (out[out.length - 1] < max) out.push(out[out.length - 1] + step);
+  return out;
+}
+
+function svg(tag, attrs = {}, ...children) {
+  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+}
+
+// Bars: money spent per year (net of funding, funding stacked on top) against the budget line;
+// line: policy violations at the end of each year with the plan applied (right axis).
+function planChart(years, compliance) {
+  const W = 490, H = 270, L = 62, R = 46, T = 18, B = 48;
+  const allYears = [...new Set([...years.map((y) => y.year), ...compliance.map((c) => c.year)])].sort((a, b) => a - b);
+  if (!allYears.length) return el("p", { class: "muted" }, "The plan has no years.");
+  const spend = years.map((y) => (y.net_cost || 0) + (y.funding || 0));
+  const yMax = ticks(Math.max(...spend, ...years.map((y) => y.budget || 0), 1)).at(-1);
+  const vMax = ticks(Math.max(...compliance.map((c) => c.violations || 0), 1), 4, true).at(-1);
+  const band = (W - L - R) / allYears.length;
+  const x = (yr) => L + band * allYears.indexOf(yr) + band / 2;
+  const y = (v) => T + (H - T - B) * (1 - v / yMax);
+  const yv = (v) => T + (H - T - B) * (1 - v / vMax);
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "Plan cost and compliance by year" });
+  const axis = svg("g", { class: "axis" });
+  for (const t of ticks(yMax)) {
+    axis.append(svg("line", { x1: L, x2: W - R, y1: y(t), y2: y(t), "stroke-dasharray": "2 3" }),
+      svg("text", { x: L - 6, y: y(t) + 3, "text-anchor": "end" }, money(t).replace("US$", "$")));
+  }
+  for (const t of ticks(vMax, 4, true)) axis.append(svg("text", { x: W - R + 6, y: yv(t) + 3 }, num(t)));
+  for (const yr of allYears) axis.append(svg("text", { x: x(yr), y: H - B + 14, "text-anchor": "middle" }, yr));
+  axis.append(svg("text", { x: L, y: 11 }, "spend per year"), svg("text", { x: W - 2, y: 11, fill: "#d73027", "text-anchor": "end" }, "violations"));
+  root.append(axis);
+  const bw = Math.min(34, band * 0.6);
+  for (const row of years) {
+    const net = row.net_cost || 0, fund = row.funding || 0;
+    root.append(svg("rect", { class: "bar-net", x: x(row.year) - bw / 2, y: y(net), width: bw, height: y(0) - y(net), fill: "#1f5f99" },
+      svg("title", {}, `${row.year}: ${money(net)} net, ${num(row.units)} units`)));
+    if (fund > 0) {
+      root.append(svg("rect", { class: "bar-funded", x: x(row.year) - bw / 2, y: y(net + fund), width: bw, height: y(net) - y(net + fund), fill: "#8fb8de" },
+        svg("title", {}, `${row.year}: ${money(fund)} funded`)));
+    }
+  }
+  const budget = years.filter((r) => r.budget !== null && r.budget !== undefined);
+  if (budget.length) {
+    root.append(svg("polyline", { fill: "none", stroke: "#444", "stroke-dasharray": "5 4", "stroke-width": 1.2,
+      points: budget.map((r) => `${x(r.year) - band / 2},${y(r.budget)} ${x(r.year) + band / 2},${y(r.budget)}`).join(" ") }));
+  }
+  if (compliance.length) {
+    root.append(svg("polyline", { fill: "none", stroke: "#d73027", "stroke-width": 2,
+      points: compliance.map((c) => `${x(c.year)},${yv(c.violations || 0)}`).join(" ") }));
+    for (const c of compliance) {
+      root.append(svg("circle", { cx: x(c.year), cy: yv(c.violations || 0), r: 3.5, fill: "#d73027" },
+        svg("title", {}, `${c.year}: ${num(c.violations)} violations, ${num(c.warnings)} warnings`)));
+    }
+  }
+  const legend = svg("g", { class: "legend", transform: `translate(${L},${H - 14})` },
+    svg("rect", { x: 0, y: -8, width: 10, height: 10, fill: "#1f5f99" }), svg("text", { x: 14, y: 1 }, "net cost"),
+    svg("rect", { x: 70, y: -8, width: 10, height: 10, fill: "#8fb8de" }), svg("text", { x: 84, y: 1 }, "funded"),
+    svg("line", { x1: 135, x2: 155, y1: -3, y2: -3, stroke: "#444", "stroke-dasharray": "5 4" }), svg("text", { x: 159, y: 1 }, "budget"),
+    svg("line", { x1: 205, x2: 225, y1: -3, y2: -3, stroke: "#d73027", "stroke-width": 2 }), svg("text", { x: 229, y: 1 }, "violations at year end"));
+  root.append(legend);
+  return root;
+}
+
+// --- clean path -------------------------------------------------------------------------------------------------
+
+$("cp-run").addEventListener("click", () => loadCleanPath(true));
+
+async function loadCleanPath(run) {
+  if (!state.mapData?.sensitive.length) { setText("cp-summary", "This snapshot has no sensitive sites."); return; }
+  setText("cp-summary", run ? "Checking clean paths…" : "Loading clean-path status…");
+  try {
+    const r = await question("clean-path", { snapshot: state.snapshot });
+    if (!r) { setText("cp-summary", "Clean paths have not been checked on this snapshot yet (an analyst can)."); return; }
+    const page = await table(r.id, "clean_path", { columns: "sensitive_id,operator_id,clean,reason,remediation_cost", limit: 200000 });
+    const byId = new Map();
+    for (const row of rowsAsObjects(page)) {
+      const e = byId.get(row.sensitive_id) || { rows: [], status: "uncovered", cost: null };
+      e.rows.push(row);
+      if (row.clean) e.status = "clean";
+      else if (e.status !== "clean" && row.reason !== "no serving radio of this operator covers the site") e.status = "blocked";
+      if (!row.clean && row.remediation_cost !== null) e.cost = e.cost === null ? row.remediation_cost : Math.min(e.cost, row.remediation_cost);
+      byId.set(row.sensitive_id, e);
+    }
+    state.cleanPath = { id: r.id, byId, summary: r.result.summary };
+    updateSensitive();
+    const counts = { clean: 0, blocked: 0, uncovered: 0 };
+    for (const e of byId.values()) counts[e.status]++;
+    setText("cp-summary", el("span", {}, el("b", {}, `${counts.clean} of ${byId.size}`), " sensitive sites have a clean path on some operator; ",
+      `${counts.blocked} have none, ${counts.uncovered} no coverage. Shared fix: ${money(r.result.summary.shared_fix_cost)}.`));
+    const names = new Map(state.mapData.sensitive.map((s) => [s.id, s]));
+    const order = { blocked: 0, uncovered: 1, clean: 2 };
+    const rows = [...byId.entries()].sort((a, b) => order[a[1].status] - order[b[1].status] || a[0].localeCompare(b[0]));
+    $("cp-table").tHead.replaceChildren(el("tr", {}, el("th", {}, "sensitive site"), el("th", {}, "status"), el("th", {}, "cheapest fix")));
+    $("cp-table").tBodies[0].replaceChildren(...rows.map(([id, e]) => el("tr", { onclick: () => flyTo(names.get(id)) },
+      el("td", {}, names.get(id)?.name || id), el("td", {}, el("span", { class: `badge ${e.status}` }, labelFor(e.status))),
+      el("td", { class: "num" }, e.status === "blocked" && e.cost !== null ? money(e.cost) : ""))));
+  } catch (err) { setText("cp-summary", el("span", { class: "error" }, problemText(err))); }
+}
+
+function flyTo(s) {
+  if (s && s.lat !== null) map.flyTo({ center: [s.lon, s.lat], zoom: 10 });
+}
+
+// --- tabs and start-up ---------------------------------------------------------------------------------------
+
+for (const b of document.querySelectorAll(".tabs button")) {
+  b.addEventListener("click", () => {
+    for (const o of document.querySelectorAll(".tabs button")) o.setAttribute("aria-selected", String(o === b));
+    for (const t of document.querySelectorAll(".tab")) t.hidden = t.id !== `tab-${b.dataset.tab}`;
+  });
+}
+
+// The outlines are added once the sites are drawn (or at once without a token), so the data the
+// page is about comes first.
+if (state.token) {
+  start().catch((err) => { if (err.status !== 401) setText("map-status", el("span", { class: "error" }, problemText(err))); })
+    .finally(countriesOnce);
+} else { showLogin(); countriesOnce(); }
