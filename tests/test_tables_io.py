@@ -91,7 +91,10 @@ def networks(draw) -> dict[str, pd.DataFrame]:
                for i in range(draw(st.integers(0, 2)))]
     raw = {"operators": operators, "sites": sites, "elements": elements, "links": links,
            "sensitive_sites": sensitive, "demands": demands, "vendors": vendors}
-    return {t: pd.DataFrame.from_records(r, columns=TABLES[t].column_names).astype(object)
+    # Object columns built directly: going through from_records would send whole numbers with a
+    # missing value through float64 and lose the low bits of large ones.
+    return {t: pd.DataFrame({c: pd.Series([row.get(c) for row in r], dtype=object)
+                             for c in TABLES[t].column_names})
             for t, r in raw.items()}
 
 

@@ -11,6 +11,8 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cleanpath.errors import ProblemCollector, ValidationError
 from cleanpath.model.schema import TABLES
@@ -100,10 +102,27 @@ class Network:
 
 
 def _resolve_vendors(elements: pd.DataFrame, vendors: pd.DataFrame) -> pd.DataFrame:
+    """Replace every vendor spelling by its catalogue id (unknown spellings kept, stripped).
+
+    Each distinct spelling is resolved once (a million rows hold a few dozen spellings), then the
+    answers are spread back over the rows by dictionary code.
+    """
     cat = default_catalogue().extended(vendors)
-    canon, _known = cat.resolve_series(elements["vendor"])
+    col = elements["vendor"]
+    if not isinstance(col.dtype, pd.ArrowDtype):
+        canon, _known = cat.resolve_series(col)
+        out = elements.copy()
+        out["vendor"] = canon.astype(col.dtype)
+        return out
+    arr = pa.array(col.array)
+    encoded = pc.dictionary_encode(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
+    spellings = encoded.dictionary.to_pylist()
+    resolved = [cat.resolve(v) for v in spellings]
+    # The same conversion as resolve_series + astype, applied to the distinct spellings only.
+    canon = pa.array(pd.Series([r if r is not None else str(v).strip() for r, v in zip(resolved, spellings)],
+                               dtype=object).astype(col.dtype).array)
     out = elements.copy()
-    out["vendor"] = canon.astype(elements["vendor"].dtype)
+    out["vendor"] = pd.arrays.ArrowExtensionArray(canon.take(encoded.indices))
     return out
 
 
