@@ -242,3 +242,33 @@ def test_sigkill_at_arbitrary_moments(tmp_path, killer_script, delay):
     child.kill()
     child.wait()
     _check_intact(path, expect_victim=None)
+
+
+def test_problems_name_the_right_file_when_one_table_comes_from_several(tmp_path):
+    """Two GML files in one import: a duplicate in the second is reported against the second file."""
+    from conftest import TOPOLOGYZOO
+
+    ws = cleanpath.open_workspace(tmp_path / "w.duckdb")
+    cleanpath.ingest(ws, "topologyzoo", [TOPOLOGYZOO / "Dfn.gml"], country="DE", operator_id="dfn")
+    with pytest.raises(ValidationError) as e:
+        cleanpath.ingest(ws, "topologyzoo", [TOPOLOGYZOO / "Geant2012.gml", TOPOLOGYZOO / "Dfn.gml"])
+    files = {Path(p.file).name for p in e.value.problems if "already in snapshot" in p.reason}
+    assert files == {"Dfn.gml"}
+
+
+def test_identical_operator_rows_are_shared_not_duplicates(workspace, tmp_path):
+    """A second file of the same operator repeats its operator row: skipped with a note, not refused."""
+    first = small_tables()
+    second = small_tables(prefix="b-")
+    second["operators"] = first["operators"].copy()
+    for t in ("sites",):
+        second[t]["operator_id"] = "op"
+    cleanpath.ingest(workspace, "tables", [_write(tmp_path / "one", first)])
+    rep = cleanpath.ingest(workspace, "tables", [_write(tmp_path / "two", second)])
+    assert rep.totals["operators"] == 1 and rep.totals["sites"] == 8
+    assert any("identical to rows already in the snapshot" in w for w in rep.warnings)
+    changed = small_tables(prefix="c-")
+    changed["operators"] = first["operators"].assign(name="Renamed")
+    changed["sites"]["operator_id"] = "op"
+    with pytest.raises(ValidationError, match="duplicate operator_id"):
+        cleanpath.ingest(workspace, "tables", [_write(tmp_path / "three", changed)])

@@ -527,10 +527,11 @@ def _lines(boms: dict[str, _Bom], frame: pd.DataFrame) -> np.ndarray:
 def _source(frame: pd.DataFrame, boms: dict[str, _Bom]) -> Source:
     """Where a table's rows came from; lines are looked up only for rows a problem names."""
     files = list(dict.fromkeys(frame["_file"]))
-    # A Source names one file; rows from several BOMs are labelled with all of them.
     label = files[0] if len(files) == 1 else " | ".join(files)
     where = frame[["_ptr", "_file"]].reset_index(drop=True)
-    return Source(label, lambda rows: _lines(boms, where.iloc[np.asarray(rows, dtype=np.int64)]))
+    file_col = where["_file"].to_numpy(dtype=object)
+    return Source(label, lambda rows: _lines(boms, where.iloc[np.asarray(rows, dtype=np.int64)]),
+                  file_of=lambda rows: file_col[np.asarray(rows, dtype=np.int64)].tolist())
 
 
 def _frame(records: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:

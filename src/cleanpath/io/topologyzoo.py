@@ -490,10 +490,12 @@ def _assign_vendors(sites: pd.DataFrame, vendor: str | None, vmap: pd.DataFrame 
 # --------------------------------------------------------------------------------------------
 
 
-def _source(file: str, lines: np.ndarray) -> Source:
-    """Where rows came from: row i was written at ``lines[i]``."""
+def _source(file: str, lines: np.ndarray, files: np.ndarray) -> Source:
+    """Where rows came from: row i was written at ``lines[i]`` of ``files[i]``."""
     lines = np.asarray(lines, dtype=np.int64)
-    return Source(file, lambda rows: np.take(lines, np.asarray(rows, dtype=np.int64), mode="clip"))
+    files = np.asarray(files, dtype=object)
+    return Source(file, lambda rows: np.take(lines, np.asarray(rows, dtype=np.int64), mode="clip"),
+                  file_of=lambda rows: np.take(files, np.asarray(rows, dtype=np.int64), mode="clip").tolist())
 
 
 def import_topologyzoo(paths, *, vendor: str | None = None, vendor_map: str | Path | None = None,
@@ -569,10 +571,13 @@ def import_topologyzoo(paths, *, vendor: str | None = None, vendor_map: str | Pa
         "elements": elements,
         "links": pd.concat([fr.links for fr in frames], ignore_index=True),
     }
+    node_files = np.concatenate([np.full(len(fr.node_lines), fr.file, dtype=object) for fr in frames])
+    link_files = np.concatenate([np.full(len(fr.link_lines), fr.file, dtype=object) for fr in frames])
     sources = {
-        "operators": _source(label, np.array([fr.graph_line for fr in frames])),
-        "sites": _source(label, node_lines),
-        "elements": _source(label, node_lines),
-        "links": _source(label, link_lines),
+        "operators": _source(label, np.array([fr.graph_line for fr in frames]),
+                             np.array([fr.file for fr in frames], dtype=object)),
+        "sites": _source(label, node_lines, node_files),
+        "elements": _source(label, node_lines, node_files),
+        "links": _source(label, link_lines, link_files),
     }
     return Imported(tables, sources, notes)

@@ -126,6 +126,40 @@ def _resolve_vendors(elements: pd.DataFrame, vendors: pd.DataFrame) -> pd.DataFr
     return out
 
 
+#: Tables whose rows several imports legitimately share (a second BOM or backbone of the same
+#: operator): an incoming row identical to one already in the snapshot is skipped, not a duplicate.
+SHARED_CONTEXT_TABLES = ("operators", "vendors")
+
+
+def _drop_rows_already_present(spec, old: pd.DataFrame, add: pd.DataFrame, sources: dict,
+                               warnings: list[str] | None) -> pd.DataFrame:
+    key = spec.key[0]
+    pos = pd.Index(old[key].to_numpy(dtype=object)).get_indexer(add[key].to_numpy(dtype=object))
+    hit = pos >= 0
+    if not hit.any():
+        return add
+    same = hit.copy()
+    for c in spec.column_names:
+        a = add[c].to_numpy(dtype=object)[hit]
+        b = old[c].to_numpy(dtype=object)[pos[hit]]
+        # Few rows (operators, vendors): a plain comparison that treats two missing values as equal.
+        eq = np.array([(pd.isna(x) and pd.isna(y)) or (not pd.isna(x) and not pd.isna(y) and x == y)
+                       for x, y in zip(a, b)], dtype=bool)
+        same[np.flatnonzero(hit)] &= eq
+    if not same.any():
+        return add
+    keep = np.flatnonzero(~same)
+    src = sources[spec.name]
+    # Problems found later must still point at the original lines of the rows that remain.
+    sources[spec.name] = Source(src.file, lambda rows, _k=keep, _s=src: _s.line_of(_k[np.asarray(rows)]),
+                                header_line=src.header_line,
+                                file_of=lambda rows, _k=keep, _s=src: _s.files(_k[np.asarray(rows)]))
+    if warnings is not None:
+        warnings.append(f"{src.file}: {int(same.sum())} {spec.name} row(s) identical to rows already in the "
+                        "snapshot were skipped")
+    return add.iloc[keep].reset_index(drop=True)
+
+
 def validate_tables(raw: Mapping[str, pd.DataFrame], *, sources: Mapping[str, Source] | None = None,
                     base: Network | None = None, warnings: list[str] | None = None
                     ) -> dict[str, pd.DataFrame]:
@@ -173,6 +207,9 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], *, sources: Mapping[str, So
         elif old is None or len(old) == 0:
             merged[tname] = add
         else:
+            if tname in SHARED_CONTEXT_TABLES:
+                add = _drop_rows_already_present(spec, old, add, sources, warnings)
+                new[tname] = add
             merged[tname] = pd.concat([old, add], ignore_index=True)
             check_keys(spec, merged[tname], sources[tname], problems, base_rows=len(old),
                        base_name=base.name)

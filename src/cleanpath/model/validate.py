@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,11 +34,19 @@ class Source:
         Maps 0-based row positions to 1-based line numbers (or Parquet rows).
     header_line
         Line of the header (for problems about whole columns), if any.
+    file_of
+        When rows come from several files (one table read from many GML or BOM files), maps
+        0-based row positions to each row's own file; ``file`` is then only a summary label.
     """
 
     file: str
     line_of: Callable[[np.ndarray], np.ndarray] = field(default=lambda rows: np.asarray(rows) + 1)
     header_line: int | None = None
+    file_of: Callable[[np.ndarray], Sequence[str]] | None = None
+
+    def files(self, rows: np.ndarray) -> Sequence[str]:
+        """The file of each row."""
+        return self.file_of(rows) if self.file_of is not None else [self.file] * len(rows)
 
     @classmethod
     def csv(cls, file: str, first_data_line: int = 2) -> "Source":
@@ -138,8 +146,8 @@ def _report(problems: ProblemCollector, src: Source, col: str, s: pd.Series | pa
     rows = rows[:room]
     lines = src.line_of(rows)
     vals = _values_at(s, rows)
-    for line, v in zip(lines, vals):
-        problems.add(reason(v) if callable(reason) else reason, file=src.file, line=int(line),
+    for line, f, v in zip(lines, src.files(rows), vals):
+        problems.add(reason(v) if callable(reason) else reason, file=f, line=int(line),
                      column=col, value=None if v is None or v is pd.NA else v)
 
 
@@ -346,12 +354,17 @@ def check_keys(table: Table, df: pd.DataFrame, source: Source, problems: Problem
     first_row = dict(zip(map(tuple, first.astype(object).to_numpy()), first.index.to_numpy()))
     rows = np.flatnonzero(dup)[:100]
     lines = source.line_of(rows - base_rows)
-    for r, line in zip(rows, lines):
+    files = source.files(rows - base_rows)
+    for r, line, f in zip(rows, lines, files):
         k = tuple(keys.iloc[r].astype(object))
         fr = first_row.get(k, 0)
-        where = (f"already in snapshot {base_name!r}" if fr < base_rows
-                 else f"first seen at line {int(source.line_of(np.array([fr - base_rows]))[0])}")
-        problems.add(f"duplicate {'/'.join(table.key)} ({where})", file=source.file,
+        if fr < base_rows:
+            where = f"already in snapshot {base_name!r}"
+        else:
+            first_file = source.files(np.array([fr - base_rows]))[0]
+            first_line = int(source.line_of(np.array([fr - base_rows]))[0])
+            where = f"first seen at line {first_line}" + (f" of {first_file}" if first_file != f else "")
+        problems.add(f"duplicate {'/'.join(table.key)} ({where})", file=f,
                      line=int(line), column=table.key[0], value="/".join(map(str, k)))
 
 
