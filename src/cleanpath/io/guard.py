@@ -16,6 +16,7 @@ Decompression is refused, before it can exhaust memory, when
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import os
@@ -278,6 +279,9 @@ def _snippet(data: bytes, start: int, stop: int) -> str:
     return data[max(0, start):max(0, stop)].decode("utf-8", errors="replace")
 
 
+_CHUNK = 32 << 20
+
+
 def find_text_fault(data: bytes, *, what: str = "text", max_line: int = MAX_LINE_BYTES,
                     csv_quotes: bool = False) -> TextFault | None:
     """The first reason ``data`` cannot be parsed as text, or None.
@@ -286,28 +290,47 @@ def find_text_fault(data: bytes, *, what: str = "text", max_line: int = MAX_LINE
     bytes, and (``csv_quotes``) a quoted CSV field still open at the end, i.e. a truncated
     file. All checks are vectorised over the bytes.
     """
-    if not data.strip():
+    view = memoryview(data)
+    # Chunked so that a multi-gigabyte world file is checked without a decoded copy of itself.
+    has_text = False
+    pending = b""          # bytes of a UTF-8 sequence cut by the chunk boundary
+    last_nl = -1           # offset of the last newline seen
+    longest, longest_start = 0, 0
+    for pos in range(0, len(data), _CHUNK):
+        chunk = view[pos:pos + _CHUNK]
+        arr = np.frombuffer(chunk, dtype=np.uint8)
+        if not has_text:
+            has_text = bool(((arr > 32) | (arr == 0) | ((arr < 9) & (arr > 0)) | ((arr > 13) & (arr < 32))).any())
+        nul = int(np.argmax(arr == 0)) if (arr == 0).any() else -1
+        if nul >= 0:
+            return TextFault(f"binary data (NUL byte); expected {what}", pos + nul)
+        try:
+            _, used = codecs.utf_8_decode(pending + bytes(chunk), "strict", pos + _CHUNK >= len(data))
+        except UnicodeDecodeError as e:
+            at = pos - len(pending) + e.start
+            start = data.rfind(b"\n", 0, at) + 1
+            end = data.find(b"\n", at)
+            end = len(data) if end < 0 else end
+            return TextFault(f"not valid UTF-8 (byte 0x{data[at]:02x}); save the file as UTF-8",
+                             at, _snippet(data, max(start, at - 20), min(end, at + 20)))
+        pending = (pending + bytes(chunk))[used:]
+        nl = np.flatnonzero(arr == 10) + pos
+        if len(nl):
+            starts = np.concatenate(([last_nl + 1], nl[:-1] + 1))
+            lengths = nl - starts
+            i = int(np.argmax(lengths))
+            if lengths[i] > longest:
+                longest, longest_start = int(lengths[i]), int(starts[i])
+            last_nl = int(nl[-1])
+    tail = len(data) - (last_nl + 1)
+    if tail > longest:
+        longest, longest_start = tail, last_nl + 1
+    if not has_text:
         return TextFault(f"file is empty; expected {what}", None)
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        return TextFault(f"binary data (NUL byte); expected {what}", nul)
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        start = data.rfind(b"\n", 0, e.start) + 1
-        end = data.find(b"\n", e.start)
-        end = len(data) if end < 0 else end
-        return TextFault(f"not valid UTF-8 (byte 0x{data[e.start]:02x}); save the file as UTF-8",
-                         e.start, _snippet(data, max(start, e.start - 20), min(end, e.start + 20)))
-    arr = np.frombuffer(data, dtype=np.uint8)
-    nl = np.flatnonzero(arr == 10)
-    bounds = np.concatenate(([-1], nl, [len(arr)]))
-    lengths = np.diff(bounds) - 1
-    longest = int(np.argmax(lengths))
-    if lengths[longest] > max_line:
-        start = int(bounds[longest]) + 1
-        return TextFault(f"line is {int(lengths[longest]):,} bytes long, over the {max_line:,}-byte "
-                         f"limit for {what}", start + max_line, _snippet(data, start, start + 80))
+    if longest > max_line:
+        return TextFault(f"line is {longest:,} bytes long, over the {max_line:,}-byte "
+                         f"limit for {what}", longest_start + max_line,
+                         _snippet(data, longest_start, longest_start + 80))
     if csv_quotes:
         _, _, unterminated = csv_quote_spans(data)
         if unterminated is not None:
