@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -269,9 +270,20 @@ def build_router() -> APIRouter:
     async def snapshot_map(request: Request, name: str,
                            trust: str | None = Query(None, max_length=500, description="Trust setting (default: HQ "
                                                      "in China or Russia are untrusted)."),
+                           elements: str | None = Query(None, max_length=10_000,
+                                                        description="Comma-separated element ids (at most 1,000): "
+                                                                    "answer only where they are (element_id, site_id, "
+                                                                    "vendor, role, lon, lat) instead of the whole map."),
                            _p: Principal = viewer) -> Response:
-        note(request, "map", snapshot=name, params={"trust": trust})
+        note(request, "map", snapshot=name, params={"trust": trust, "elements": elements})
         svc = service(request)
+        if elements is not None:
+            ids = list(dict.fromkeys(t.strip() for t in elements.split(",") if t.strip()))
+            if not ids or len(ids) > 1000:
+                raise ValidationError(Problem(f"give 1 to 1,000 element ids ({len(ids):,} given)", file="query",
+                                              column="elements", value=elements[:200]))
+            svc.version(name)  # 404 for an unknown snapshot
+            return send(request, Payload(dumps(await run_in_threadpool(_element_places, svc, name, ids))))
         payload = svc.reads.get(svc.map_key(name, trust)) or await run_in_threadpool(svc.map_read, name, trust)
         return send(request, payload)
 
@@ -492,6 +504,24 @@ def _save(upload: UploadFile, folder: Path, index: int) -> Path:
     with path.open("wb") as out:
         shutil.copyfileobj(upload.file, out, length=1 << 20)
     return path
+
+
+def _element_places(svc: Service, name: str, ids: list[str]) -> dict[str, Any]:
+    """Where some elements are: their site and its position (the dashboard highlights a clean path's
+    witness and blocking elements with it); ids not in the snapshot are listed as ``missing``."""
+    with svc.lock:  # the network's tables are shared with running questions
+        net = svc.ws.network(name)
+        el = net.elements
+        part = el.loc[el["element_id"].isin(ids).to_numpy(dtype=bool), ["element_id", "site_id", "vendor", "role"]]
+        pos = net.sites.drop_duplicates("site_id").set_index("site_id")[["lon", "lat"]].reindex(part["site_id"])
+    out = pd.DataFrame({"element_id": part["element_id"].to_numpy(dtype=object),
+                        "site_id": part["site_id"].to_numpy(dtype=object),
+                        "vendor": part["vendor"].to_numpy(dtype=object, na_value=None),
+                        "role": part["role"].to_numpy(dtype=object, na_value=None),
+                        "lon": pos["lon"].to_numpy(dtype=float, na_value=np.nan),
+                        "lat": pos["lat"].to_numpy(dtype=float, na_value=np.nan)})
+    found = set(out["element_id"])
+    return jsonable({"snapshot": name, "elements": out.to_dict("list"), "missing": [i for i in ids if i not in found]})
 
 
 def _ingest(svc: Service, name: str, fmt: str, paths: list[Path], replace: bool, options: dict[str, Any]) -> Result:

@@ -1,28 +1,32 @@
-// cleanpath dashboard: the map, findings, vendor switch-off, plan chart and clean-path status.
+// cleanpath dashboard: the map, findings, vendor switch-off and plan chart; the other questions'
+// panels (clean path, exposure, timeline, compare, funding, incentive) are in panels.js.
 //
 // Talks only to this server's /api (bearer token from sessionStorage); every library and the country
 // outlines are served from /static/vendor. Text from the API is inserted as text nodes, never as HTML.
 import * as maplibregl from "./vendor/maplibre-gl/maplibre-gl.mjs";
+import { installPanels } from "./panels.js";
 import { PointLayer, mercator, rgb } from "./points.js";
+import { $, el, money, nf, num, rowsAsObjects, selected, setText, svg, ticks, today } from "./util.js";
 
 const TOKEN_KEY = "cleanpath.token";
 const COLORS = { trusted: "#2b7bba", untrusted: "#e0452c", unknown: "#9a9a9a" };
 const CP_COLORS = { clean: "#1a9850", blocked: "#d73027", uncovered: "#f0a30a", unknown: "#7b6fd0" };
+// highlighted sites: a clean path's witness path, its blocking sites, a shared fix, the nearest untrusted site
+const HL_COLORS = { path: "#ffffff", blocking: "#d73027", nearest: "#d73027", fix: "#f0a30a" };
 const FINDING_COLUMNS = ["severity", "pack", "rule_id", "element_id", "operator_id", "vendor", "deadline",
   "days_to_deadline", "message"];
 // shown as columns; the message is the row's tooltip, the operator a filter
 const FINDING_SHOWN = [["severity", "severity"], ["rule", "rule"], ["element_id", "element"], ["vendor", "vendor"],
   ["deadline", "deadline"], ["days_to_deadline", "days left"]];
 const PAGE = 50;
-
-const $ = (id) => document.getElementById(id);
-const nf = new Intl.NumberFormat("en");
+const PACK_SELECTS = ["audit-policy", "plan-policy", "tl-policy", "cmp-policy"];
 
 // Exposed for tests and the benchmark (read-only use).
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY), role: null, snapshot: null, mapData: null,
-  audit: null, outage: null, plan: null, cleanPath: null, findingsOffset: 0, facetsLoaded: false,
-  sitesRenderedAt: null, renderedSites: 0, ready: false,
+  audit: null, outage: null, plan: null, cleanPath: null, exposure: null, timeline: null, compare: null, funding: null,
+  incentive: null, highlighted: null, tab: "findings", findingsOffset: 0, facetsLoaded: false, sitesRenderedAt: null,
+  renderedSites: 0, ready: false,
 };
 const zoomed = (stops) => (z) => {  // linear interpolation between [zoom, value] stops
   if (z <= stops[0][0]) return stops[0][1];
@@ -36,37 +40,7 @@ const sitesLayer = new PointLayer("sites", { radius: zoomed([[3, 1.3], [7, 2.5],
 const lostLayer = new PointLayer("lost", { radius: zoomed([[3, 2], [7, 3.4], [11, 6], [14, 9]]), rim: 0.3, opacity: 0.9 });
 window.cleanpath = { state, renderedSiteCount: () => sitesLayer.countInView(), renderedLostCount: () => lostLayer.countInView() };
 
-// --- small helpers ---------------------------------------------------------------------------------
-
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else if (k === "style") e.setAttribute("style", v);
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
-  return e;
-}
-
-function num(v) {
-  if (v === null || v === undefined || v === "") return "";
-  if (typeof v !== "number") return String(v);
-  return Math.abs(v) >= 1000 || Number.isInteger(v) ? nf.format(Math.round(v)) : v.toPrecision(3);
-}
-
-function money(v) {
-  if (v === null || v === undefined) return "";
-  const a = Math.abs(v);
-  if (a >= 1e9) return `US$${(v / 1e9).toFixed(2)} bn`;
-  if (a >= 1e6) return `US$${(v / 1e6).toFixed(1)} M`;
-  return `US$${nf.format(Math.round(v))}`;
-}
-
-function setText(id, ...parts) { const e = $(id); e.replaceChildren(...parts.map((p) => (p instanceof Node ? p : String(p)))); }
-function today() { return new Date().toISOString().slice(0, 10); }
-function selected(select) { return [...select.selectedOptions].map((o) => o.value); }
+// --- the API ---------------------------------------------------------------------------------------
 
 class ApiError extends Error {
   constructor(status, message, body) { super(message); this.status = status; this.body = body; }
@@ -118,8 +92,10 @@ async function table(id, name, query = {}) {
   return (await api(`/api/results/${id}/tables/${name}`, { query })).data;
 }
 
-function rowsAsObjects(page) {
-  return page.rows.map((r) => Object.fromEntries(page.columns.map((c, i) => [c, r[i]])));
+// Where elements are (their site's position), by id: for highlighting them on the map.
+async function places(ids) {
+  const d = (await api(`/api/snapshots/${encodeURIComponent(state.snapshot)}/map`, { query: { elements: ids.join(",") } })).data.elements;
+  return new Map(d.element_id.map((id, i) => [id, { site_id: d.site_id[i], vendor: d.vendor[i], role: d.role[i], lon: d.lon[i], lat: d.lat[i] }]));
 }
 
 // --- sign-in ---------------------------------------------------------------------------------------
@@ -243,16 +219,36 @@ function addDataLayers(sensitive) {
   map.addLayer(lostLayer);
   map.addLayer({ id: "sensitive-line", type: "line", source: "sensitive-areas",
     paint: { "line-color": statusColor, "line-width": 1.8 } });
+  map.addSource("highlight", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+  // a white casing keeps the line readable over tens of thousands of sites
+  map.addLayer({ id: "hl-casing", type: "line", source: "highlight", filter: ["==", ["geometry-type"], "LineString"],
+    paint: { "line-color": "#ffffff", "line-width": ["match", ["get", "kind"], "ring", 3.5, 5], "line-opacity": 0.85 } });
+  map.addLayer({ id: "hl-line", type: "line", source: "highlight", filter: ["==", ["geometry-type"], "LineString"],
+    paint: { "line-color": "#3b2a6b", "line-width": ["match", ["get", "kind"], "ring", 1.5, 2.5], "line-dasharray": [2, 1.2] } });
+  map.addLayer({ id: "hl-points", type: "circle", source: "highlight", filter: ["==", ["geometry-type"], "Point"], paint: {
+    "circle-radius": 7.5, "circle-color": ["match", ["get", "kind"], "blocking", HL_COLORS.blocking, "nearest", HL_COLORS.nearest,
+      "fix", HL_COLORS.fix, HL_COLORS.path],
+    "circle-stroke-color": "#3b2a6b", "circle-stroke-width": 2.5 } });
   map.addLayer({ id: "sensitive-points", type: "circle", source: "sensitive-points", paint: {
     "circle-radius": 5.5, "circle-color": statusColor, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } });
   map.on("click", (e) => {
     const hit = map.queryRenderedFeatures(e.point, { layers: ["sensitive-points"] });
     if (hit.length) return sensitivePopup(hit[0]);
+    const hl = map.queryRenderedFeatures(e.point, { layers: ["hl-points"] });
+    if (hl.length) return highlightPopup(hl[0]);
     const i = sitesLayer.pick(e.point);
     if (i >= 0) sitePopup(i);
   });
   map.on("mouseenter", "sensitive-points", () => { map.getCanvas().style.cursor = "pointer"; });
   map.on("mouseleave", "sensitive-points", () => { map.getCanvas().style.cursor = ""; });
+}
+
+function highlightPopup(feature) {
+  const p = feature.properties;
+  const title = { blocking: "Blocking site", nearest: "Nearest untrusted site", fix: "Site of the shared fix",
+    path: "Site on the path" }[p.kind] || "Site";
+  new maplibregl.Popup().setLngLat(feature.geometry.coordinates)
+    .setDOMContent(el("div", {}, el("h3", {}, `${title}: ${p.site}`), p.elements ? el("div", { class: "muted" }, p.elements) : null)).addTo(map);
 }
 
 function sitePopup(i) {
@@ -323,6 +319,7 @@ async function start() {
     b.title = canRun() ? "" : "Needs the analyst role: showing results others have run";
   }
   const snaps = (await api("/api/snapshots")).data.tables.snapshots;
+  state.snapshots = snaps;
   const sel = $("snapshot");
   sel.replaceChildren(...snaps.map((s) => el("option", { value: s.name }, s.name)));
   if (!snaps.length) { setText("map-status", "The workspace has no snapshots: import one first."); return; }
@@ -338,6 +335,8 @@ async function loadSnapshot(name) {
   state.snapshot = name;
   state.ready = false;
   state.audit = state.outage = state.plan = state.cleanPath = null;
+  panels.reset();
+  clearHighlight();
   history.replaceState(null, "", `#snapshot=${encodeURIComponent(name)}`);
   setText("map-status", `Loading ${name}…`);
   performance.mark("cleanpath:map-request");
@@ -351,14 +350,15 @@ async function loadSnapshot(name) {
   // questions after the map, so the map is never waiting for them
   await state.policies;
   selectPacks(d.countries || []);
-  await Promise.allSettled([loadCleanPath(false), loadAudit(false), loadPlan(false)]);
+  await Promise.allSettled([panels.loadCleanPath(false), loadAudit(false), loadPlan(false)]);
   state.ready = true;
+  if (state.tab) panels.opened(state.tab); // the open tab shows the new snapshot
 }
 
 async function loadPolicies() {
   const packs = (await api("/api/policies")).data.tables.packs.filter((p) => !p.library);
   state.packs = packs;
-  for (const id of ["audit-policy", "plan-policy"]) {
+  for (const id of PACK_SELECTS) {
     $(id).replaceChildren(...packs.map((p) => el("option", { value: p.pack, title: `${p.title} (${p.jurisdiction})` },
       `${p.pack} · ${p.jurisdiction.length > 14 ? "EU" : p.jurisdiction}`)));
   }
@@ -370,7 +370,7 @@ async function loadPolicies() {
 function selectPacks(countries) {
   const want = new Set((state.packs || []).filter((p) => p.jurisdiction === "any"
     || p.jurisdiction.split(",").some((c) => countries.includes(c.trim()))).map((p) => p.pack));
-  for (const id of ["audit-policy", "plan-policy"]) for (const o of $(id).options) o.selected = want.has(o.value);
+  for (const id of PACK_SELECTS) for (const o of $(id).options) o.selected = want.has(o.value);
 }
 
 // --- findings ---------------------------------------------------------------------------------------------
@@ -545,24 +545,6 @@ async function showPlan(r) {
   $("plan-chart").replaceChildren(planChart(rowsAsObjects(years), compliance ? rowsAsObjects(compliance) : []));
 }
 
-function ticks(max, n = 4, integer = false) {
-  if (!(max > 0)) return [0];
-  const step0 = max / n, mag = 10 ** Math.floor(Math.log10(step0));
-  let step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= step0);
-  if (integer) step = Math.max(1, Math.round(step));
-  const out = [];
-  for (let v = 0; v <= max + step * 1e-9; v += step) out.push(v);
-  if (out[out.length - 1] < max) out.push(out[out.length - 1] + step);
-  return out;
-}
-
-function svg(tag, attrs = {}, ...children) {
-  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return e;
-}
-
 // Bars: money spent per year (net of funding, funding stacked on top) against the budget line;
 // line: policy violations at the end of each year with the plan applied (right axis).
 function planChart(years, compliance) {
@@ -618,54 +600,52 @@ function planChart(years, compliance) {
   return root;
 }
 
-// --- clean path -------------------------------------------------------------------------------------------------
+// --- highlights on the map ----------------------------------------------------------------------------------
 
-$("cp-run").addEventListener("click", () => loadCleanPath(true));
-
-async function loadCleanPath(run) {
-  if (!state.mapData?.sensitive.length) { setText("cp-summary", "This snapshot has no sensitive sites."); return; }
-  setText("cp-summary", run ? "Checking clean paths…" : "Loading clean-path status…");
-  try {
-    const r = await question("clean-path", { snapshot: state.snapshot });
-    if (!r) { setText("cp-summary", "Clean paths have not been checked on this snapshot yet (an analyst can)."); return; }
-    const page = await table(r.id, "clean_path", { columns: "sensitive_id,operator_id,clean,reason,remediation_cost", limit: 200000 });
-    const byId = new Map();
-    for (const row of rowsAsObjects(page)) {
-      const e = byId.get(row.sensitive_id) || { rows: [], status: "uncovered", cost: null };
-      e.rows.push(row);
-      if (row.clean) e.status = "clean";
-      else if (e.status !== "clean" && row.reason !== "no serving radio of this operator covers the site") e.status = "blocked";
-      if (!row.clean && row.remediation_cost !== null) e.cost = e.cost === null ? row.remediation_cost : Math.min(e.cost, row.remediation_cost);
-      byId.set(row.sensitive_id, e);
-    }
-    state.cleanPath = { id: r.id, byId, summary: r.result.summary };
-    updateSensitive();
-    const counts = { clean: 0, blocked: 0, uncovered: 0 };
-    for (const e of byId.values()) counts[e.status]++;
-    setText("cp-summary", el("span", {}, el("b", {}, `${counts.clean} of ${byId.size}`), " sensitive sites have a clean path on some operator; ",
-      `${counts.blocked} have none, ${counts.uncovered} no coverage. Shared fix: ${money(r.result.summary.shared_fix_cost)}.`));
-    const names = new Map(state.mapData.sensitive.map((s) => [s.id, s]));
-    const order = { blocked: 0, uncovered: 1, clean: 2 };
-    const rows = [...byId.entries()].sort((a, b) => order[a[1].status] - order[b[1].status] || a[0].localeCompare(b[0]));
-    $("cp-table").tHead.replaceChildren(el("tr", {}, el("th", {}, "sensitive site"), el("th", {}, "status"), el("th", {}, "cheapest fix")));
-    $("cp-table").tBodies[0].replaceChildren(...rows.map(([id, e]) => el("tr", { onclick: () => flyTo(names.get(id)) },
-      el("td", {}, names.get(id)?.name || id), el("td", {}, el("span", { class: `badge ${e.status}` }, labelFor(e.status))),
-      el("td", { class: "num" }, e.status === "blocked" && e.cost !== null ? money(e.cost) : ""))));
-  } catch (err) { setText("cp-summary", el("span", { class: "error" }, problemText(err))); }
+// Sites a panel points at (a clean path's witness and blocking sites, a shared fix, the nearest
+// untrusted site), and a line through them; the map zooms to them and the sensitive site.
+function highlight({ path = [], points = [], focus = null, ring = null }) {
+  if (!map.getSource("highlight")) return;
+  const features = [];
+  if (path.length > 1) features.push({ type: "Feature", geometry: { type: "LineString", coordinates: path }, properties: { kind: "path" } });
+  const around = ring ? circleRing(ring.lon, ring.lat, ring.radius) : [];
+  if (ring) features.push({ type: "Feature", geometry: { type: "LineString", coordinates: around }, properties: { kind: "ring" } });
+  for (const p of points) {
+    features.push({ type: "Feature", geometry: { type: "Point", coordinates: [p.lon, p.lat] },
+      properties: { kind: p.role, site: p.site, elements: (p.elements || []).join(", ") } });
+  }
+  map.getSource("highlight").setData({ type: "FeatureCollection", features });
+  state.highlighted = { path: path.length, points: points.length, roles: points.map((p) => p.role), ring: ring?.radius ?? null };
+  $("legend-highlight").hidden = !points.length;
+  const coords = [...path, ...around, ...points.map((p) => [p.lon, p.lat])];
+  if (focus && focus.lat !== null) coords.push([focus.lon, focus.lat]);
+  if (coords.length > 1) {
+    const lons = coords.map((c) => c[0]), lats = coords.map((c) => c[1]);
+    map.fitBounds([[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]], { padding: 70, maxZoom: 11, duration: 600 });
+  } else if (coords.length === 1) map.flyTo({ center: coords[0], zoom: 10 });
 }
 
-function flyTo(s) {
-  if (s && s.lat !== null) map.flyTo({ center: [s.lon, s.lat], zoom: 10 });
+function clearHighlight() {
+  map.getSource("highlight")?.setData({ type: "FeatureCollection", features: [] });
+  state.highlighted = null;
+  $("legend-highlight").hidden = true;
 }
 
 // --- tabs and start-up ---------------------------------------------------------------------------------------
+
+const panels = installPanels({ state, api, question, table, places, canRun, problemText, highlight, clearHighlight,
+  updateSensitive, labelFor });
 
 for (const b of document.querySelectorAll(".tabs button")) {
   b.addEventListener("click", () => {
     for (const o of document.querySelectorAll(".tabs button")) o.setAttribute("aria-selected", String(o === b));
     for (const t of document.querySelectorAll(".tab")) t.hidden = t.id !== `tab-${b.dataset.tab}`;
+    if (state.tab !== b.dataset.tab) clearHighlight(); // a highlight belongs to the panel that made it
+    state.tab = b.dataset.tab;
+    panels.opened(b.dataset.tab);
   });
 }
+$("hl-clear").addEventListener("click", clearHighlight);
 
 // The outlines are added once the sites are drawn (or at once without a token), so the data the
 // page is about comes first.
