@@ -207,3 +207,364 @@ def test_incentive_hand_computed():
                       costs=CostModel(base.roles, base.generation_factor, 0.0))
     assert r.summary["programme_share"] == pytest.approx(0.395, abs=5e-4)
     assert r.summary["programme_pays"] == pytest.approx(0.395 * 100_000, rel=1e-3)
+
+
+# --- the model at the edges: deadlines, funding, crews, diagnosis, binding limits ---------------
+
+def _no_visit():
+    from cleanpath.plan.costs import CostModel, load_costs
+
+    base = load_costs()
+    return CostModel(base.roles, base.generation_factor, 0.0)
+
+
+def test_deadline_before_31_december_needs_the_year_before():
+    net = net_with([{"vendor": "huawei", "cost": 10_000.0} for _ in range(3)])
+    dl = pd.DataFrame({"element_id": ["c0-bb", "c1-bb", "c2-bb"],
+                       "deadline": ["2029-06-30", "2029-12-31", "2026-12-31"]})
+    r = plan_replacement(net, untrusted=UNTRUSTED, start_year=2027, horizon=5, budget=1e6, deadlines=dl,
+                         objective="cost", gap=0.0)
+    year = r.tables["schedule"].set_index("unit_id")["year"]
+    # the cost objective defers work as long as each deadline allows (discounting)
+    assert year["ran:c0"] == 2028        # gone by 30 June 2029: the work is in 2028
+    assert year["ran:c1"] == 2029        # gone by the end of 2029: 2029 will do
+    assert year["ran:c2"] == 2027        # already overdue: first year
+    assert r.summary["overdue_at_start"] == 1
+    assert (r.tables["years"]["elements_past_deadline"] == 0).all()
+
+
+def test_budget_is_net_of_funding():
+    net = net_with([{"vendor": "huawei", "cost": 100_000.0} for _ in range(4)]
+                   + [{"vendor": "zte", "cost": 100_000.0} for _ in range(2)])
+    common = dict(untrusted=UNTRUSTED, start_year=2027, horizon=1, budget=250_000, objective="risk",
+                  costs=_no_visit(), gap=0.0)
+    alone = plan_replacement(net, **common)
+    assert alone.summary["units_replaced"] == 2
+    # half of the Huawei removals reimbursed: four Huawei units cost 200k of our money, a ZTE 100k
+    funded = plan_replacement(net, funding_share=0.5, funded_vendors=["huawei"], **common)
+    years = funded.tables["years"]
+    assert funded.summary["units_replaced"] == 4
+    assert years["net_cost"].item() == pytest.approx(200_000) and years["cost"].item() == pytest.approx(400_000)
+    assert funded.summary["funding_drawn"] == pytest.approx(200_000)
+    sched = funded.tables["schedule"]
+    assert set(sched.loc[sched["year"].notna(), "unit_id"]) == {f"ran:c{i}" for i in range(4)}
+
+
+def test_crew_collision_is_diagnosed():
+    cells = [{"vendor": "huawei", "cost": 1_000.0, "region": "A"} for _ in range(5)]
+    net = net_with(cells)
+    dl = pd.DataFrame({"element_id": [f"c{i}-bb" for i in range(5)], "deadline": "2028-12-31"})
+    r = plan_replacement(net, untrusted=UNTRUSTED, start_year=2027, horizon=3, budget=1e9, crews=2,
+                         deadlines=dl)
+    s = r.summary
+    assert s["status"] == "infeasible"
+    assert "region A" in s["colliding_deadline"] and "end of 2028" in s["colliding_deadline"]
+    assert s["extra_money_total"] is None and "crews" in s["note"]
+    # 2 crews a year: 5 units take 3 years, one more than the 2 the deadline leaves
+    assert s["extra_years_needed"] == 1
+
+
+def test_least_extra_money_is_the_least():
+    # yearly budgets do not carry over, so the least extra money depends on how the units split
+    net = net_with([{"vendor": "huawei", "cost": c} for c in (30_000.0, 50_000.0, 70_000.0)])
+    dl = pd.DataFrame({"element_id": ["c0-bb", "c1-bb", "c2-bb"], "deadline": "2028-12-31"})
+    r = plan_replacement(net, untrusted=UNTRUSTED, start_year=2027, horizon=2, budget=[60_000, 60_000],
+                         deadlines=dl, costs=_no_visit(), gap=0.0)
+    # splits of {30, 50, 70} (thousands) into two years of 60: {30 | 50, 70} needs 60 more,
+    # {50 | 30, 70} 40, {70 | 30, 50} 10 + 20 = 30: the least is 30
+    assert r.summary["extra_money_total"] == pytest.approx(30_000)
+    assert r.summary["colliding_deadline"].startswith("units due by the end of 2028 cost 150,000")
+
+
+def test_binding_constraints_name_budget_and_deadline():
+    net = net_with([{"vendor": "huawei", "cost": 100_000.0} for _ in range(4)])
+    dl = pd.DataFrame({"element_id": ["c0-bb", "c1-bb"], "deadline": "2028-12-31"})
+    r = plan_replacement(net, untrusted=UNTRUSTED, start_year=2027, horizon=3, budget=100_000,
+                         deadlines=dl, costs=_no_visit(), objective="risk", explain=True, gap=0.0)
+    names = r.summary["binding_constraints"]
+    # one unit a year fits: every year's budget is exhausted, and the second deadline unit is
+    # replaced in the deadline's own year
+    assert {"budget 2027", "budget 2028", "budget 2029"} <= set(names)
+    assert any(n.startswith("deadline 2028: ") for n in names)
+    b = r.tables["binding"].set_index("constraint")
+    assert b.loc["budget 2027", "used"] == pytest.approx(100_000) and b.loc["budget 2027", "slack"] == 0
+
+
+def test_risk_objective_prefers_the_riskier_units_when_money_is_short():
+    # same cost; the site near a sensitive site weighs NEAR_SENSITIVE times more
+    from cleanpath.plan.planner import NEAR_SENSITIVE
+
+    net = net_with([{"vendor": "huawei", "cost": 100_000.0} for _ in range(3)])
+    tables = net.tables()
+    tables["sensitive_sites"] = pd.DataFrame([{"sensitive_id": "base", "name": "Base", "kind": "military",
+                                               "lat": 50.02, "lon": 8.0, "radius_m": 500.0}])
+    net = cleanpath.Network(tables)
+    u = replacement_units(net, untrusted=UNTRUSTED).set_index("unit_id")
+    assert u["near_sensitive"].to_dict() == {"ran:c0": False, "ran:c1": False, "ran:c2": True}
+    assert u.loc["ran:c2", "weight"] == pytest.approx(NEAR_SENSITIVE * u.loc["ran:c0", "weight"])
+    r = plan_replacement(net, untrusted=UNTRUSTED, start_year=2027, horizon=1, budget=150_000,
+                         costs=_no_visit(), objective="risk")
+    sched = r.tables["schedule"].set_index("unit_id")["year"]
+    assert sched["ran:c2"] == 2027 and sched.drop("ran:c2").isna().all()
+
+
+def test_nsa_radio_goes_with_its_untrusted_anchor():
+    net = net_with([{"vendor": "huawei", "cost": 10.0}])
+    tables = net.tables()
+    el = tables["elements"].copy()
+    # a trusted 5G-NSA radio anchored on the Huawei baseband of another site (a C-RAN hub)
+    tables["sites"] = pd.concat([tables["sites"], pd.DataFrame([{"site_id": "c9", "operator_id": "op",
+                                                                   "kind": "cell", "lat": 50.5, "lon": 8.0}])])
+    tables["elements"] = pd.concat([el, pd.DataFrame([{"element_id": "c9-r5", "site_id": "c9",
+                                                       "role": "ran.radio", "vendor": "nokia",
+                                                       "generation": "5G-NSA", "unit_cost": 7.0}])])
+    tables["links"] = pd.concat([tables["links"], pd.DataFrame([{"a": "c9-r5", "b": "c0-bb", "kind": "anchor"}])])
+    net = cleanpath.Network(tables)
+    u = replacement_units(net, untrusted=UNTRUSTED, costs=_no_visit()).set_index("unit_id")
+    assert list(u.index) == ["ran:c0"]
+    assert u.loc["ran:c0", "element_ids"] == ["c0-bb", "c0-r5", "c9-r5"]
+    assert u.loc["ran:c0", "cost"] == pytest.approx(17.0)
+
+
+def test_time_limit_without_a_schedule_is_not_called_infeasible():
+    from cleanpath.plan.milp import Model, solve
+
+    m = Model()
+    x = m.add_columns([1.0, 1.0], 0.0, 1.0, integer=True)
+    m.add_rows([0, 0], x, [1.0, 1.0], [3.0], [3.0], ["impossible"])
+    sol = solve(m)
+    assert sol.infeasible and not sol.feasible
+    # stopped before any schedule was found: no diagnosis of a collision that may not exist
+    net = net_with([{"vendor": "huawei", "cost": 1_000.0} for _ in range(4)])
+    r = plan_replacement(net, untrusted=UNTRUSTED, start_year=2027, horizon=3, budget=1e6, time_limit=0.0)
+    assert r.summary["status"] == "Time limit reached"
+    assert "no schedule found" in r.summary["note"] and "colliding_deadline" not in r.summary
+    assert r.tables["schedule"]["year"].isna().all()
+
+
+# --- aggregation is harmless: the integer count model has the binary model's optimum ------------
+
+def _objective_of(schedule: pd.DataFrame, *, start_year: int, horizon: int, objective: str,
+                  funding_share: float, rate: float = 0.05) -> float:
+    """The documented objective, recomputed from a schedule (shares of money and exposure-years)."""
+    disc = 1 / (1 + rate) ** np.arange(horizon)
+    total_cost = schedule["cost"].sum()
+    total_exp = schedule["weight"].sum() * horizon
+    done = schedule["year"].notna().to_numpy()
+    y = (schedule["year"].to_numpy(dtype=float)[done] - start_year).astype(int)
+    net = (schedule["cost"] - funding_share * schedule["funded_cost"]).to_numpy()[done]
+    cost = float((net * disc[y]).sum()) / total_cost
+    exposure = float((schedule["weight"].to_numpy()[done] * (horizon - y)).sum()) / total_exp
+    k = {"cost": (1.0, 1e-6), "risk": (1e-6, 1.0), "balanced": (1.0, 1.0)}[objective]
+    return k[0] * cost - k[1] * exposure
+
+
+def _check_feasible(schedule: pd.DataFrame, *, start_year, horizon, budget, crews, funding_share, deadlines):
+    done = schedule[schedule["year"].notna()]
+    net = done["cost"] - funding_share * done["funded_cost"]
+    spend = net.groupby(done["year"]).sum()
+    for y, v in spend.items():
+        assert v <= budget[int(y) - start_year] + 1e-6
+    if crews is not None:
+        assert (done.groupby(["region", "year"])["crew_jobs"].sum() <= crews).all()
+    for unit, last in deadlines.items():
+        if last < horizon:
+            y = schedule.set_index("unit_id").loc[unit, "year"]
+            assert np.isfinite(y) and y - start_year <= last
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_aggregated_optimum_equals_the_binary_optimum(data):
+    n = data.draw(st.integers(2, 9), label="units")
+    horizon = data.draw(st.integers(1, 3), label="horizon")
+    objective = data.draw(st.sampled_from(OBJECTIVES_ALL), label="objective")
+    cells = [{"vendor": data.draw(st.sampled_from(["huawei", "zte"])),
+              "cost": data.draw(st.sampled_from([10_000.0, 25_000.0])),
+              "region": data.draw(st.sampled_from(["A", "B"]))} for _ in range(n)]
+    dls = [data.draw(st.sampled_from([None, 0, 1, 2])) for _ in range(n)]
+    budget = [data.draw(st.sampled_from([20_000.0, 45_000.0, 100_000.0])) for _ in range(horizon)]
+    crews = data.draw(st.sampled_from([None, 1, 2]), label="crews")
+    share = data.draw(st.sampled_from([0.0, 0.5]), label="funding share")
+    net = net_with(cells)
+    deadlines = pd.DataFrame({"element_id": [f"c{i}-bb" for i, d in enumerate(dls) if d is not None],
+                              "deadline": [f"{2030 + d}-12-31" for d in dls if d is not None]})
+    kw = dict(untrusted=UNTRUSTED, start_year=2030, horizon=horizon, budget=budget, deadlines=deadlines,
+              crews=crews, funding_share=share, funded_vendors=["huawei"], costs=_no_visit(), gap=0.0,
+              objective=objective)
+    agg = plan_replacement(net, aggregate=True, **kw)
+    naive = plan_replacement(net, aggregate=False, **kw)
+    assert naive.summary["classes"] == n
+    assert agg.summary["classes"] <= n
+    assert (agg.summary["status"] == "infeasible") == (naive.summary["status"] == "infeasible")
+    if agg.summary["status"] == "infeasible":
+        assert agg.summary.get("extra_money_total") == pytest.approx(naive.summary.get("extra_money_total"))
+        assert agg.summary.get("extra_years_needed") == naive.summary.get("extra_years_needed")
+        return
+    last = {f"ran:c{i}": d for i, d in enumerate(dls) if d is not None}
+    values = []
+    for r in (agg, naive):
+        sched = r.tables["schedule"]
+        _check_feasible(sched, start_year=2030, horizon=horizon, budget=budget, crews=crews,
+                        funding_share=share, deadlines=last)
+        values.append(_objective_of(sched, start_year=2030, horizon=horizon, objective=objective,
+                                    funding_share=share))
+    assert values[0] == pytest.approx(values[1], abs=1e-6)
+
+
+OBJECTIVES_ALL = ("cost", "risk", "balanced")
+
+
+# --- applying a schedule, and the compliance curve against a full audit of each year ------------
+
+PACK = """\
+pack: plan-test
+title: Rules that exercise every path of the compliance curve
+rules:
+  - id: ran-out
+    kind: remove_by
+    title: Huawei out of the RAN
+    vendors: {ids: [huawei]}
+    scope: {domain: [ran]}
+    deadline: 2028-12-31
+    citation: &c {instrument: test, date: 2024-01-01, url: "https://example.org/test"}
+  - id: ran-cap
+    kind: cap
+    title: Huawei at most 30 % of RAN sites
+    vendors: {ids: [huawei]}
+    scope: {domain: [ran]}
+    measure: sites
+    max_percent: 30
+    deadline: 2027-06-30
+    citation: *c
+  - id: core-forbid
+    kind: forbid
+    title: No ZTE in the core
+    vendors: {ids: [zte]}
+    scope: {domain: [core]}
+    from: 2029-01-01
+    severity: warning
+    citation: *c
+  - id: no-new-ericsson
+    kind: no_new
+    title: No new Ericsson RAN (replacements get Ericsson)
+    vendors: {ids: [ericsson]}
+    scope: {domain: [ran]}
+    installed_on_or_after: 2027-01-01
+    severity: warning
+    citation: *c
+"""
+
+
+def test_apply_schedule_replaces_in_place():
+    from cleanpath.plan.apply import apply_schedule, element_replacement_year
+
+    net = net_with([{"vendor": "huawei", "cost": 1.0}, {"vendor": "ericsson", "cost": 1.0},
+                    {"vendor": "huawei", "cost": 1.0}])
+    units = replacement_units(net, untrusted=UNTRUSTED)
+    schedule = pd.DataFrame({"unit_id": ["ran:c0", "ran:c2"], "year": [2027.0, 2029.0]})
+    year = element_replacement_year(net, schedule, units)
+    assert dict(zip(net.elements["element_id"], year)) == pytest.approx(
+        {"mme": np.nan, "c0-bb": 2027, "c0-r5": 2027, "c1-bb": np.nan, "c1-r5": np.nan, "c2-bb": 2029,
+         "c2-r5": 2029}, nan_ok=True)
+    after = apply_schedule(net, schedule, units, through_year=2028, untrusted=UNTRUSTED)
+    el = after.elements.set_index("element_id")
+    # the operator's usual trusted RAN vendor takes over, installed on 1 July of the year
+    assert el.loc["c0-bb", "vendor"] == "ericsson" and el.loc["c0-r5", "vendor"] == "ericsson"
+    assert str(el.loc["c0-bb", "installed_on"]) == "2027-07-01"
+    assert el.loc["c2-bb", "vendor"] == "huawei" and str(el.loc["c2-bb", "installed_on"]) == "2019-01-01"
+    assert (after.elements["element_id"] == net.elements["element_id"]).all()
+    assert len(after.links) == len(net.links)
+
+
+def test_compliance_curve_equals_a_full_audit_of_every_year(tmp_path):
+    from cleanpath.analysis.audit import audit_network
+    from cleanpath.plan.apply import apply_schedule
+    from cleanpath.plan.planner import compliance_curve
+
+    pack = tmp_path / "plan-test.yaml"
+    pack.write_text(PACK, encoding="utf-8")
+    cells = [{"vendor": v, "cost": 10_000.0} for v in ["huawei"] * 5 + ["ericsson"] * 2 + ["zte"]]
+    net = net_with(cells, core_vendor="zte")
+    units = replacement_units(net, untrusted=UNTRUSTED)
+    r = plan_replacement(net, untrusted=UNTRUSTED, start_year=2027, horizon=4, budget=30_000,
+                         costs=_no_visit(), objective="risk")
+    schedule = r.tables["schedule"]
+    assert schedule["year"].nunique() == 3   # work spread over several years, some units left
+    curve = compliance_curve(net, schedule, units=units, policies=str(pack), start_year=2027, horizon=4)
+    assert curve["year"].tolist() == [2026, 2027, 2028, 2029, 2030]
+    for row in curve.itertuples():
+        snap = apply_schedule(net, schedule, units, through_year=row.year, untrusted=UNTRUSTED)
+        ref = audit_network(snap, policies=str(pack), as_of=f"{row.year}-12-31").summary
+        assert (row.violations, row.warnings, row.info) == (ref["violations"], ref["warnings"], ref["info"])
+        assert row.elements_in_violation == ref["elements_in_violation"]
+    # the replacements are Ericsson, installed after 2027-01-01: the no-new rule sees them
+    assert curve["warnings"].iloc[-1] > 0
+
+
+def test_compliance_curve_of_a_generated_network_with_clean_path_rules():
+    from cleanpath.analysis.audit import audit_network
+    from cleanpath.demo import build_example
+    from cleanpath.model.vendors import default_untrusted
+    from cleanpath.plan.apply import apply_schedule
+    from cleanpath.plan.planner import run_plan
+
+    net = build_example(scale=0.01, seed=7)
+    packs = "de-2024,eu-toolbox,us-clean-path"
+    units = replacement_units(net, untrusted=default_untrusted(net.catalogue))
+    r = run_plan(net, policies=packs, start_year=2027, horizon=3, budget=units["cost"].sum() / 4,
+                 objective="risk")
+    curve = r.tables["compliance"]
+    sched = r.tables["schedule"]
+    assert curve["elements_replaced"].is_monotonic_increasing and curve["elements_replaced"].iloc[-1] > 0
+    for row in curve.itertuples():
+        snap = apply_schedule(net, sched, units, through_year=row.year,
+                              untrusted=default_untrusted(net.catalogue))
+        ref = audit_network(snap, policies=packs, as_of=f"{row.year}-12-31").summary
+        assert (row.violations, row.warnings, row.info) == (ref["violations"], ref["warnings"], ref["info"])
+
+
+def test_equipment_out_of_service_is_not_paid_for():
+    net = net_with([{"vendor": "huawei", "cost": 100.0}, {"vendor": "huawei", "cost": 100.0}])
+    tables = net.tables()
+    el = tables["elements"].copy()
+    el["in_service"] = ~el["element_id"].str.startswith("c1-")
+    tables["elements"] = el
+    u = replacement_units(cleanpath.Network(tables), untrusted=UNTRUSTED)
+    assert u["unit_id"].tolist() == ["ran:c0"]
+
+
+def test_funding_covers_only_gear_obtained_by_the_cutoff():
+    net = net_with([{"vendor": "huawei", "cost": 100_000.0}, {"vendor": "zte", "cost": 50_000.0}])
+    # basebands were installed on 2019-01-01; the 5G radios (cost 0) have no date, which counts
+    kw = dict(untrusted=UNTRUSTED, funded_vendors=["huawei", "zte"], costs=_no_visit())
+    before = replacement_units(net, funded_installed_by="2018-12-31", **kw).set_index("unit_id")
+    after = replacement_units(net, funded_installed_by="2020-06-30", **kw).set_index("unit_id")
+    assert before["funded_cost"].tolist() == [0.0, 0.0]
+    assert after["funded_cost"].tolist() == [100_000.0, 50_000.0]
+    r = plan_replacement(net, start_year=2027, horizon=1, budget=1e9, funding_share=0.395,
+                         funded_installed_by="2020-06-30", objective="risk", **kw)
+    assert r.summary["funding_drawn"] == pytest.approx(0.395 * 150_000)
+
+
+def test_plan_from_the_command_line_with_funding(tmp_path):
+    from click.testing import CliRunner
+
+    from cleanpath.cli.main import cli
+
+    net = net_with([{"vendor": "huawei", "cost": 100_000.0, "region": r} for r in "AAB"])
+    with cleanpath.open_workspace(tmp_path / "ws.duckdb") as ws:
+        ws.write_network("main", net)
+    out = CliRunner().invoke(cli, ["-w", str(tmp_path / "ws.duckdb"), "plan", "--policy", "de-2024",
+                                   "--start", "2027", "--horizon", "2", "--budget", "400k", "--crews", "1",
+                                   "--funding", "fcc-scrp", "--objective", "risk", "--explain",
+                                   "--format", "json"])
+    assert out.exit_code == 0, out.output
+    import json
+
+    r = json.loads(out.output)
+    years = {row["year"]: row for row in r["tables"]["years"]}
+    # one crew-job a year per region: region A gets one site a year, B one in the first year
+    assert years[2027]["units"] == 2 and years[2028]["units"] == 1
+    assert r["summary"]["funding_share"] > 0 and r["summary"]["funding_drawn"] > 0
+    assert "crews A 2027" in r["summary"]["binding_constraints"]

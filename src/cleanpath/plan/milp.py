@@ -31,6 +31,11 @@ class Model:
     _v: list[np.ndarray] = field(default_factory=list)
     n_cols: int = 0
 
+    @property
+    def n_rows(self) -> int:
+        """Number of rows so far."""
+        return len(self.rows_lo)
+
     def add_columns(self, cost, lower, upper, *, integer: bool) -> np.ndarray:
         """Add variables; returns their column indices."""
         cost = np.asarray(cost, dtype=float)
@@ -70,6 +75,8 @@ class Solution:
     gap: float
     seconds: float
     row_duals: np.ndarray | None = None
+    infeasible: bool = False
+    nodes: int = 0
 
 
 def solve(model: Model, *, gap: float = 0.01, time_limit: float = 60.0, presolve: str = "on",
@@ -83,7 +90,9 @@ def solve(model: Model, *, gap: float = 0.01, time_limit: float = 60.0, presolve
     time_limit
         Seconds.
     presolve
-        ``on``, ``off`` or ``choose``: measured to matter a lot on these models (see docs/benchmarks.md).
+        ``on``, ``off`` or ``choose``: measured to matter on these models (see bench/results_plan.md).
+    threads
+        HiGHS threads (default: HiGHS's own choice).
     lp_relaxation
         Drop integrality (for duals, and for quick bounds).
     """
@@ -118,8 +127,8 @@ def solve(model: Model, *, gap: float = 0.01, time_limit: float = 60.0, presolve
     lp.a_matrix_.num_row_ = lp.num_row_
     if not lp_relaxation:
         integ = np.concatenate(model.integer) if n else np.zeros(0, dtype=bool)
-        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                           for i in integ]
+        kinds = np.array([highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger], dtype=object)
+        lp.integrality_ = kinds[integ.astype(np.int64)].tolist()
     h.passModel(lp)
     h.run()
     status = h.getModelStatus()
@@ -131,6 +140,9 @@ def solve(model: Model, *, gap: float = 0.01, time_limit: float = 60.0, presolve
     activity = np.asarray(sol.row_value) if has_values else np.zeros(lp.num_row_)
     duals = np.asarray(sol.row_dual) if (lp_relaxation and sol.dual_valid) else None
     gap_value = float(info.mip_gap) if not lp_relaxation and np.isfinite(info.mip_gap) else 0.0
+    infeasible = status in (highspy.HighsModelStatus.kInfeasible,
+                            highspy.HighsModelStatus.kUnboundedOrInfeasible)
     return Solution(name, status == highspy.HighsModelStatus.kOptimal, has_values, values, activity,
                     float(info.objective_function_value) if has_values else float("nan"), gap_value,
-                    float(h.getRunTime()), duals)
+                    float(h.getRunTime()), duals, infeasible,
+                    int(info.mip_node_count) if not lp_relaxation else 0)

@@ -9,25 +9,29 @@ Units follow the field's coupling rules:
   manages;
 - the remaining untrusted equipment of a site (transport, security, gateways) is one unit.
 
-Identical units (same kind, region, deadline year, risk and cost bucket) are aggregated into a
-class with an integer count, so a national network of tens of thousands of sites becomes a model
-of a few thousand integer variables. The mixed-integer programme (HiGHS) chooses how many units of
+Identical units (same kind, region, deadline year, cost, funding, risk weight and crew-jobs) are
+aggregated into a class with an integer count, so a national network of tens of thousands of sites
+becomes a model of a few thousand integer variables with exactly the optimum of the binary model. The mixed-integer programme (HiGHS) chooses how many units of
 each class to replace each year so that every deadline is met, yearly budgets (net of funding) and
 crews per region per year hold, and discounted cost plus weighted exposure-years is minimal.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cleanpath.errors import ValidationError
 from cleanpath.model.network import Network
+from cleanpath.model.schema import SENSITIVE_KINDS
 from cleanpath.plan.costs import CostModel, load_costs
-from cleanpath.plan.milp import INF, Model, solve
+from cleanpath.plan.milp import INF, Model, Solution, solve
 from cleanpath.result import Result
 
 OBJECTIVES = ("cost", "risk", "balanced")
@@ -40,6 +44,13 @@ CREW_JOBS = {"ran": 1, "transport": 1, "core": 6, "mgmt": 3}
 REHOME_COST = 500.0
 #: Exposure weight multiplier for units within a sensitive site's radius.
 NEAR_SENSITIVE = 3.0
+#: HiGHS presolve settings, and the default. Off: on these models HiGHS's presolve costs more than
+#: it saves, badly so once costs vary and few units are identical (bench/results_plan.md).
+PRESOLVE = ("on", "off", "choose")
+DEFAULT_PRESOLVE = "off"
+#: Columns of :func:`replacement_units`.
+UNIT_COLUMNS = ["unit_id", "kind", "site_id", "elements", "element_ids", "cost", "deadline", "funded_cost",
+                "operator_id", "region", "weight", "near_sensitive", "crew_jobs"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,7 @@ class PlanSettings:
     discount_rate: float = 0.05
     gap: float = 0.01
     time_limit: float = 60.0
-    presolve: str = "on"
+    presolve: str = DEFAULT_PRESOLVE
 
 
 def _year_of_deadline(deadline: pd.Series, start_year: int) -> np.ndarray:
@@ -75,7 +86,7 @@ def _year_of_deadline(deadline: pd.Series, start_year: int) -> np.ndarray:
 def replacement_units(net: Network, *, untrusted: set[str], deadlines: pd.DataFrame | None = None,
                       costs: CostModel | None = None, funded_vendors: Sequence[str] = (),
                       funded_installed_by=None) -> pd.DataFrame:
-    """Group the untrusted elements into replacement units.
+    """Group the untrusted elements in service into replacement units.
 
     Parameters
     ----------
@@ -96,116 +107,217 @@ def replacement_units(net: Network, *, untrusted: set[str], deadlines: pd.DataFr
     Returns
     -------
     DataFrame
-        One row per unit: unit_id, kind, site_id, operator_id, region, elements, element_ids,
-        cost, deadline, weight, funded_cost, crew_jobs.
+        One row per unit, sorted by unit_id: unit_id, kind, site_id, elements, element_ids (an
+        Arrow list column), cost, deadline, funded_cost, operator_id, region, weight,
+        near_sensitive, crew_jobs.
+
+    Notes
+    -----
+    A 5G-NSA radio anchored (``anchor`` link, radio as ``a``) on an element being replaced goes
+    with its anchor's unit even when its own vendor is trusted: a new vendor's 4G anchor does not
+    drive another vendor's NSA radio.
     """
     costs = costs or load_costs()
     el = net.elements
+    # equipment out of service carries nothing and no rule judges it: nothing to pay for
+    live = el["in_service"].to_numpy(dtype=bool, na_value=True)
     bad = el["vendor"].isin(list(untrusted)).to_numpy(dtype=bool, na_value=False)
-    if deadlines is not None and len(deadlines):
+    has_deadlines = deadlines is not None and len(deadlines) > 0
+    if has_deadlines:
         bad = bad | el["element_id"].isin(deadlines["element_id"]).to_numpy(dtype=bool, na_value=False)
+    bad = bad & live
+    anchor_of = _anchored_on(net, bad)
+    bad = bad | ((anchor_of >= 0) & live)
     if not bad.any():
-        return pd.DataFrame(columns=["unit_id", "kind", "site_id", "operator_id", "region", "elements",
-                                     "element_ids", "cost", "deadline", "weight", "funded_cost", "crew_jobs"])
-    e = el.loc[bad, ["element_id", "site_id", "role", "vendor", "generation", "unit_cost",
-                     "installed_on"]].copy()
-    e["cost"] = costs.element_costs(e)
-    domain = e["role"].str.replace(r"\..*$", "", regex=True).astype(object)
-    kind = np.where(domain.isin(["ran", "core", "mgmt"]), domain, "transport")
-    e["kind"] = kind
-    e["unit_id"] = np.where(kind == "mgmt", "mgmt:" + e["element_id"].astype(object),
-                            kind + ":" + e["site_id"].astype(object))
+        return pd.DataFrame(columns=UNIT_COLUMNS)
+    pos = np.flatnonzero(bad)
+    e = el.iloc[pos][["element_id", "site_id", "role", "vendor", "generation", "unit_cost",
+                      "installed_on"]].reset_index(drop=True)
+    cost = costs.element_costs(e)
+    # the domain of each role, worked out once per distinct role (a few dozen), not per element
+    role_code, roles = pd.factorize(e["role"].astype(object))
+    role_kind = np.array([r.split(".", 1)[0] for r in roles], dtype=object)
+    role_kind = np.where(np.isin(role_kind, ["ran", "core", "mgmt"]), role_kind, "transport")
+    kind = np.append(role_kind, "transport").astype(object)[role_code]
+    eid = e["element_id"].astype(str).to_numpy(dtype=object)
+    home = e["site_id"].astype(str).to_numpy(dtype=object)
+    # a coupled radio joins the RAN unit of its anchor's site
+    coupled = anchor_of[pos]
+    moved = coupled >= 0
+    if moved.any():
+        kind[moved] = "ran"
+        home[moved] = el["site_id"].iloc[coupled[moved]].astype(str).to_numpy(dtype=object)
+    unit_id = np.where(kind == "mgmt", "mgmt:" + eid, kind + ":" + home)
     # A management system's unit also pays for re-homing everything it manages.
-    mgmt_links = net.links[net.links["kind"] == "management"]
-    managed = mgmt_links.groupby("b").size()
-    e["cost"] += np.where(kind == "mgmt", e["element_id"].map(managed).fillna(0).to_numpy(dtype=float)
-                          * REHOME_COST, 0.0)
-    if deadlines is not None and len(deadlines):
-        dl = deadlines.groupby("element_id")["deadline"].min()
-        e["deadline"] = pd.to_datetime(e["element_id"].map(dl), errors="coerce")
+    links = net.links
+    mgmt = links.loc[(links["kind"] == "management").to_numpy(dtype=bool, na_value=False), "b"]
+    managed = mgmt.astype(str).value_counts()
+    n_managed = pd.Series(eid).map(managed).fillna(0).to_numpy(dtype=float)
+    cost = cost + np.where(kind == "mgmt", n_managed * REHOME_COST, 0.0)
+    if has_deadlines:
+        dl = pd.to_datetime(deadlines["deadline"].astype(object), errors="coerce")
+        first = dl.groupby(deadlines["element_id"].astype(str).to_numpy()).min()
+        deadline = pd.to_datetime(pd.Series(eid).map(first), errors="coerce").to_numpy()
     else:
-        e["deadline"] = pd.NaT
-    e["funded"] = e["vendor"].isin(list(funded_vendors)).to_numpy(dtype=bool, na_value=False)
+        deadline = np.full(len(e), np.datetime64("NaT"), dtype="datetime64[ns]")
+    funded = e["vendor"].isin(list(funded_vendors)).to_numpy(dtype=bool, na_value=False)
     if funded_installed_by is not None:
         inst = pd.to_datetime(e["installed_on"].astype(object), errors="coerce")
-        e["funded"] &= ~(inst > pd.Timestamp(funded_installed_by)).to_numpy()
-    e["funded_cost"] = np.where(e["funded"], e["cost"], 0.0)
-    sites = net.sites.set_index("site_id")
-    g = e.groupby("unit_id", sort=True)
+        funded = funded & ~(inst > pd.Timestamp(funded_installed_by)).to_numpy(dtype=bool)
+    # one pass of sorting does all the grouping: units in unit_id order, elements in table order
+    codes, uniq = pd.factorize(unit_id, sort=True)
+    order = np.argsort(codes, kind="stable")
+    codes_s = codes[order]
+    starts = np.flatnonzero(np.r_[True, codes_s[1:] != codes_s[:-1]])
+    size = np.diff(np.r_[starts, len(codes_s)])
+    first_el = order[starts]
+    offsets = pa.array(np.r_[starts, len(codes_s)].astype(np.int32), type=pa.int32())
+    element_ids = pa.ListArray.from_arrays(offsets, pa.array(eid[order], type=pa.string()))
+    dl_unit = pd.Series(deadline[order]).groupby(codes_s).min().to_numpy()
     units = pd.DataFrame({
-        "kind": g["kind"].first(),
-        "site_id": g["site_id"].first(),
-        "elements": g.size(),
-        "element_ids": g["element_id"].agg(lambda s: s.astype(str).tolist()),
-        "cost": g["cost"].sum() + costs.site_visit,
-        "deadline": g["deadline"].min(),
-        "funded_cost": g["funded_cost"].sum(),
-    }).reset_index()
-    units["operator_id"] = units["site_id"].map(sites["operator_id"]).astype(object)
-    region = units["site_id"].map(sites["region"]).astype(object)
-    units["region"] = region.where(region.notna(), units["operator_id"])
-    weight = units["elements"].to_numpy(dtype=float) * units["kind"].map(CRITICALITY).to_numpy(dtype=float)
-    near = _near_sensitive(net, units["site_id"])
+        "unit_id": uniq.astype(object),
+        "kind": kind[first_el],
+        "site_id": home[first_el],
+        "elements": size,
+        "element_ids": pd.arrays.ArrowExtensionArray(element_ids),
+        "cost": np.add.reduceat(cost[order], starts) + costs.site_visit,
+        "deadline": pd.to_datetime(dl_unit),
+        "funded_cost": np.add.reduceat(np.where(funded, cost, 0.0)[order], starts),
+    })
+    sites = net.sites
+    site_pos = _index_in(units["site_id"], sites["site_id"])
+    ok = site_pos >= 0
+    op = np.full(len(units), None, dtype=object)
+    op[ok] = sites["operator_id"].astype(object).to_numpy()[site_pos[ok]]
+    region = np.full(len(units), None, dtype=object)
+    region[ok] = sites["region"].astype(object).to_numpy()[site_pos[ok]]
+    region = np.where(pd.isna(region), op, region)
+    units["operator_id"] = op
+    units["region"] = region
+    near_el = _near_sensitive_elements(net)
+    near = np.zeros(len(units), dtype=bool)
+    if near_el is not None:
+        near = np.logical_or.reduceat(near_el[pos][order], starts)
+    weight = size * pd.Series(units["kind"]).map(CRITICALITY).to_numpy(dtype=float)
     units["weight"] = weight * np.where(near, NEAR_SENSITIVE, 1.0)
     units["near_sensitive"] = near
     units["crew_jobs"] = units["kind"].map(CREW_JOBS).astype(int)
     return units
 
 
-def _near_sensitive(net: Network, site_ids: pd.Series) -> np.ndarray:
-    """Whether each site lies within the radius of some sensitive site (haversine)."""
-    ss = net.sensitive_sites
-    out = np.zeros(len(site_ids), dtype=bool)
-    if len(ss) == 0 or len(site_ids) == 0:
+def _arrow(values) -> pa.Array:
+    """A column of ids as one Arrow string array (zero-copy for Arrow-backed columns)."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        a = values
+    elif isinstance(values, pd.Series) and not isinstance(values.dtype, (pd.ArrowDtype, pd.StringDtype)):
+        a = pa.array(values.to_numpy(dtype=object), from_pandas=True)
+    else:
+        a = pa.array(values, from_pandas=True)
+    a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+    return a if a.type == pa.string() else a.cast(pa.string())
+
+
+def _index_in(values, keys) -> np.ndarray:
+    """Position of each value among ``keys`` (-1 where absent), hash-based."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    idx = pc.index_in(_arrow(values), value_set=_arrow(keys))
+    return idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _anchored_on(net: Network, bad: np.ndarray) -> np.ndarray:
+    """For each element, the position of the replaced element it is anchored on (-1: none)."""
+    out = np.full(len(net.elements), -1, dtype=np.int64)
+    links = net.links
+    if len(links) == 0 or not bad.any():
         return out
-    sites = net.sites.set_index("site_id")
-    lat = np.radians(site_ids.map(sites["lat"]).to_numpy(dtype=float, na_value=np.nan))
-    lon = np.radians(site_ids.map(sites["lon"]).to_numpy(dtype=float, na_value=np.nan))
-    slat = np.radians(ss["lat"].to_numpy(dtype=float))
-    slon = np.radians(ss["lon"].to_numpy(dtype=float))
-    rad = ss["radius_m"].to_numpy(dtype=float, na_value=5000.0)
-    for a in range(0, len(slat), 256):  # chunks of sensitive sites keep memory flat
-        dlat = lat[:, None] - slat[None, a:a + 256]
-        dlon = lon[:, None] - slon[None, a:a + 256]
-        h = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(slat[None, a:a + 256]) * np.sin(dlon / 2) ** 2
-        d = 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
-        out |= (d <= rad[None, a:a + 256]).any(axis=1)
+    anchor = (links["kind"] == "anchor").to_numpy(dtype=bool, na_value=False)
+    if not anchor.any():
+        return out
+    ends = pa.concat_arrays([_arrow(links.loc[anchor, "a"]), _arrow(links.loc[anchor, "b"])])
+    pos = _index_in(ends, net.elements["element_id"])  # one hash table over the element ids
+    k = int(np.count_nonzero(anchor))
+    a, b = pos[:k], pos[k:]
+    ok = (a >= 0) & (b >= 0)
+    a, b = a[ok], b[ok]
+    hit = bad[b]
+    out[a[hit]] = b[hit]
     return out
 
 
-def unit_classes(units: pd.DataFrame, settings: PlanSettings) -> tuple[pd.DataFrame, np.ndarray]:
+def _near_sensitive_elements(net: Network) -> np.ndarray | None:
+    """Elements at sites near some sensitive site, as the audit engine sees it (own radius or
+    polygon), or None when the network has no sensitive sites.
+
+    The audit context is cached on the network, so its k-d tree over the sites serves the audit,
+    the deadlines and this test alike: O((sites + sensitive sites) log sites), not their product.
+    """
+    if len(net.sensitive_sites) == 0:
+        return None
+    from cleanpath.policy.engine import AuditContext
+    from cleanpath.policy.language import ScopeNear
+
+    return AuditContext.of(net).scope_mask(ScopeNear(kinds=tuple(SENSITIVE_KINDS)))
+
+
+def unit_classes(units: pd.DataFrame, settings: PlanSettings, *, aggregate: bool = True
+                 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Aggregate identical units into classes.
 
-    Units share a class when kind, region, deadline year, near-sensitive flag, element count and
-    cost (rounded up to 2 significant digits) agree. A class's cost per unit is the largest in the
-    class, so the budget the model sees is never below what the schedule really costs.
+    Units share a class when everything the model knows of them agrees: kind, region, last year
+    for the work (from the deadline), cost, funded cost, exposure weight (element count, kind and
+    nearness to a sensitive site) and crew-jobs. Swapping two units of a class changes neither the
+    objective nor any row, so the integer count model has exactly the optimum of the model with
+    one binary per unit and year (tests/test_plan.py checks this); it is just smaller, because a
+    national network has tens of thousands of sites but only a few hundred distinct kinds of them
+    per region.
+
+    Parameters
+    ----------
+    units
+        From :func:`replacement_units`.
+    settings
+        The plan's settings (for the start year).
+    aggregate
+        False gives one class per unit (the naive binary model, for benchmarks and tests).
 
     Returns
     -------
     classes, class_of_unit
+        ``classes`` has class, kind, region, deadline_year (0-based, None without a deadline),
+        near_sensitive, count, unit_cost, funded_share, weight, crew_jobs; ``class_of_unit`` the
+        class of each row of ``units``.
     """
     dl_year = _year_of_deadline(units["deadline"], settings.start_year)
     cost = units["cost"].to_numpy(dtype=float)
-    mag = np.where(cost > 0, 10 ** (np.floor(np.log10(np.maximum(cost, 1))) - 1), 1)
-    cost_bucket = np.ceil(cost / mag) * mag
+    funded = units["funded_cost"].to_numpy(dtype=float)
     key = pd.DataFrame({
-        "kind": units["kind"].to_numpy(), "region": units["region"].astype(str).to_numpy(),
-        "dl": np.nan_to_num(dl_year, nan=-1).astype(int), "near": units["near_sensitive"].to_numpy(),
-        "n": units["elements"].to_numpy(), "cb": cost_bucket,
+        "kind": units["kind"].astype(str).to_numpy(), "region": units["region"].astype(str).to_numpy(),
+        "dl": np.nan_to_num(dl_year, nan=-1).astype(np.int64), "cost": cost, "funded": funded,
+        "weight": units["weight"].to_numpy(dtype=float), "jobs": units["crew_jobs"].to_numpy(dtype=np.int64),
+        "near": units["near_sensitive"].to_numpy(dtype=bool),
     })
-    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(key))
-    share = np.where(cost > 0, units["funded_cost"].to_numpy(dtype=float) / np.where(cost > 0, cost, 1), 0.0)
+    if aggregate:
+        codes = key.groupby(list(key.columns), sort=True).ngroup().to_numpy(dtype=np.int64)
+    else:
+        codes = np.arange(len(units), dtype=np.int64)
+    _, first = np.unique(codes, return_index=True)      # first unit of each class (codes are 0..n-1)
+    n = len(first)
+    rep = key.iloc[first]
+    share = np.divide(funded, cost, out=np.zeros_like(cost), where=cost > 0)
+    dl = rep["dl"].to_numpy()
     cls = pd.DataFrame({
-        "class": np.arange(len(uniq)),
-        "kind": [u[0] for u in uniq], "region": [u[1] for u in uniq],
-        "deadline_year": [u[2] if u[2] >= 0 else None for u in uniq],
-        "near_sensitive": [u[3] for u in uniq],
-        "count": np.bincount(codes, minlength=len(uniq)),
-        "unit_cost": pd.Series(cost).groupby(codes).max().to_numpy(),
-        "funded_share": pd.Series(share).groupby(codes).min().to_numpy(),
-        "weight": pd.Series(units["weight"].to_numpy(dtype=float)).groupby(codes).mean().to_numpy(),
-        "crew_jobs": pd.Series(units["crew_jobs"].to_numpy()).groupby(codes).max().to_numpy(),
+        "class": np.arange(n),
+        "kind": rep["kind"].to_numpy(dtype=object), "region": rep["region"].to_numpy(dtype=object),
+        "deadline_year": pd.array(np.where(dl >= 0, dl, 0), dtype="Int64"),
+        "near_sensitive": rep["near"].to_numpy(),
+        "count": np.bincount(codes, minlength=n),
+        "unit_cost": cost[first],
+        "funded_share": share[first],
+        "weight": rep["weight"].to_numpy(),
+        "crew_jobs": rep["jobs"].to_numpy(),
     })
+    cls.loc[dl < 0, "deadline_year"] = pd.NA
     return cls, codes
 
 
@@ -217,103 +329,187 @@ class _Built:
     crew_rows: dict[str, np.ndarray]
     deadline_rows: np.ndarray
     deadline_class: np.ndarray
+    net_cost: np.ndarray     # per unit of each class, net of funding
     extra_money: np.ndarray | None = None
 
 
-def _build(cls: pd.DataFrame, s: PlanSettings, *, elastic_budget: bool = False,
-           deadline_shift: int = 0) -> _Built:
+def _net_cost(cls: pd.DataFrame, s: PlanSettings) -> np.ndarray:
+    return cls["unit_cost"].to_numpy(dtype=float) * (1.0 - s.funding_share * cls["funded_share"].to_numpy(dtype=float))
+
+
+def _deadline_years(cls: pd.DataFrame) -> np.ndarray:
+    return cls["deadline_year"].to_numpy(dtype=float, na_value=np.nan)
+
+
+def _objective(cls: pd.DataFrame, s: PlanSettings, net_cost: np.ndarray) -> np.ndarray:
+    """(classes, years) objective coefficients of replacing one unit of a class in a year.
+
+    Costs are discounted and net of funding; exposure is the weight times the years the unit no
+    longer counts (H - y, the year of the work excluded). Both are normalised by their totals so
+    that ``balanced`` weighs a share of the money against a share of the exposure-years; ``cost``
+    and ``risk`` keep the other term at 1e-6 as a tie-break.
+
+    The whole objective is then multiplied by the number of units, so that a typical unit's
+    coefficient is about 1. HiGHS's optimality tolerances are absolute (1e-7): with per-unit
+    coefficients of 1e-6, as plain shares give on a national network, it declared a schedule
+    2 % worse than the best one optimal (measured, bench/results_plan.md).
+    """
+    H = s.horizon
+    years = np.arange(H)
+    disc = 1.0 / (1.0 + s.discount_rate) ** years
+    weight = cls["weight"].to_numpy(dtype=float)
+    count = cls["count"].to_numpy(dtype=float)
+    exposure_saved = weight[:, None] * (H - years)[None, :]
+    cost_term = net_cost[:, None] * disc[None, :]
+    total_cost = max(float((cls["unit_cost"].to_numpy(dtype=float) * count).sum()), 1.0)
+    total_exposure = max(float((weight * count).sum() * H), 1.0)
+    scale = max(float(count.sum()), 1.0)
+    if s.objective == "cost":
+        return scale * (cost_term / total_cost - 1e-6 * exposure_saved / total_exposure)
+    if s.objective == "risk":
+        return scale * (1e-6 * cost_term / total_cost - exposure_saved / total_exposure)
+    return scale * (cost_term / total_cost - exposure_saved / total_exposure)
+
+
+def _build(cls: pd.DataFrame, s: PlanSettings, *, mode: str = "plan", deadline_shift: int = 0) -> _Built:
+    """The MILP: x[c, y] = units of class c replaced in year y.
+
+    ``mode`` is ``plan`` (the user's objective), ``extra_money`` (an elastic, unpriced budget whose
+    use is minimised: the least extra money that meets every deadline) or ``feasible`` (no
+    objective: does any schedule exist, for the least-extra-time search).
+    """
     C, H = len(cls), s.horizon
     m = Model()
     years = np.arange(H)
-    disc = 1.0 / (1.0 + s.discount_rate) ** years
-    net_cost = cls["unit_cost"].to_numpy() * (1.0 - s.funding_share * cls["funded_share"].to_numpy())
-    weight = cls["weight"].to_numpy()
-    # Exposure-years avoided by replacing one unit in year y: it no longer counts for H - y years.
-    exposure_saved = weight[:, None] * (H - years)[None, :]
-    cost_term = net_cost[:, None] * disc[None, :]
-    total_cost = max(float((cls["unit_cost"] * cls["count"]).sum()), 1.0)
-    total_exposure = max(float((weight * cls["count"]).sum() * H), 1.0)
-    if s.objective == "cost":
-        obj = cost_term / total_cost - 1e-6 * exposure_saved / total_exposure
-    elif s.objective == "risk":
-        obj = 1e-6 * cost_term / total_cost - exposure_saved / total_exposure
-    else:
-        obj = cost_term / total_cost - exposure_saved / total_exposure
-    if elastic_budget:  # diagnosis: the least extra money that meets every deadline, nothing else
-        obj = np.zeros_like(obj)
+    net_cost = _net_cost(cls, s)
+    obj = _objective(cls, s, net_cost) if mode == "plan" else np.zeros((C, H))
     count = cls["count"].to_numpy(dtype=float)
     x = m.add_columns(obj.ravel(), 0.0, np.repeat(count, H), integer=True).reshape(C, H)
     # each unit is replaced at most once
     m.add_rows(np.repeat(np.arange(C), H), x.ravel(), np.ones(C * H), np.zeros(C), count,
                [f"units of class {c}" for c in range(C)])
-    # deadlines: every unit of a class with a deadline inside the horizon is done by then
-    dl = cls["deadline_year"].to_numpy(dtype=float) + deadline_shift
-    has = np.isfinite(dl) & (dl < H)
-    d_cls = np.flatnonzero(has)
-    rows, cols = [], []
-    for k, c in enumerate(d_cls):
-        ys = np.arange(int(dl[c]) + 1)
-        rows.append(np.full(len(ys), k))
-        cols.append(x[c, ys])
-    deadline_rows = m.add_rows(np.concatenate(rows) if rows else [], np.concatenate(cols) if cols else [],
-                               np.ones(sum(len(r) for r in rows)), count[d_cls], count[d_cls],
+    # deadlines: every unit of a class whose last year falls inside the horizon is done by then
+    dl = _deadline_years(cls) + deadline_shift
+    d_cls = np.flatnonzero(np.isfinite(dl) & (dl < H))
+    allowed = years[None, :] <= dl[d_cls, None]           # (deadline classes, years)
+    k, yy = np.nonzero(allowed)
+    deadline_rows = m.add_rows(k, x[d_cls[k], yy], np.ones(len(k)), count[d_cls], count[d_cls],
                                [f"deadline of class {c}" for c in d_cls])
     # yearly budget, net of funding
-    extra = None
-    if elastic_budget:
-        extra = m.add_columns(np.ones(H), 0.0, INF, integer=False)
-    b_rows = np.repeat(years, C)
-    b_cols = x.T.ravel()
-    b_vals = np.tile(net_cost, H)
+    extra = m.add_columns(np.ones(H), 0.0, INF, integer=False) if mode == "extra_money" else None
+    b_rows, b_cols, b_vals = np.repeat(years, C), x.T.ravel(), np.tile(net_cost, H)
     if extra is not None:
         b_rows = np.concatenate([b_rows, years])
         b_cols = np.concatenate([b_cols, extra])
         b_vals = np.concatenate([b_vals, -np.ones(H)])
     budget_rows = m.add_rows(b_rows, b_cols, b_vals, np.full(H, -INF), np.asarray(s.budget, dtype=float),
                              [f"budget {s.start_year + y}" for y in years])
+    # crew-jobs per region and year
     crew_rows: dict[str, np.ndarray] = {}
-    if s.crews is not None:
+    if s.crews is not None and C:
         jobs = cls["crew_jobs"].to_numpy(dtype=float)
-        for region, idx in cls.groupby("region").indices.items():
-            r = np.repeat(years, len(idx))
-            c = x[idx].T.ravel()
-            v = np.tile(jobs[idx], H)
-            crew_rows[region] = m.add_rows(r, c, v, np.full(H, -INF), np.full(H, float(s.crews)),
-                                           [f"crews {region} {s.start_year + y}" for y in years])
-    return _Built(m, x, budget_rows, crew_rows, deadline_rows, d_cls, extra)
+        rcode, regions = pd.factorize(cls["region"].astype(str), sort=True)
+        R = len(regions)
+        rows = m.add_rows((rcode[:, None] * H + years[None, :]).ravel(), x.ravel(), np.repeat(jobs, H),
+                          np.full(R * H, -INF), np.full(R * H, float(s.crews)),
+                          [f"crews {r} {s.start_year + y}" for r in regions for y in years])
+        crew_rows = {r: rows[i * H:(i + 1) * H] for i, r in enumerate(regions)}
+    return _Built(m, x, budget_rows, crew_rows, deadline_rows, d_cls, net_cost, extra)
+
+
+def plan_model(units: pd.DataFrame, settings: PlanSettings, *, aggregate: bool = True
+               ) -> tuple[Model, pd.DataFrame, np.ndarray]:
+    """The mixed-integer programme of a plan, unsolved (for benchmarks and solver experiments).
+
+    Parameters
+    ----------
+    units
+        From :func:`replacement_units` (any subset of them).
+    settings
+        The plan's settings.
+    aggregate
+        Integer counts per class of identical units (default), or one binary per unit and year.
+
+    Returns
+    -------
+    model, classes, x
+        The :class:`~cleanpath.plan.milp.Model` (solve it with :func:`cleanpath.plan.milp.solve`),
+        the classes (:func:`unit_classes`) and the ``(classes, years)`` column index of x.
+    """
+    cls, _ = unit_classes(units, settings, aggregate=aggregate)
+    built = _build(cls, settings)
+    return built.model, cls, built.x
+
+
+def _solve(built: _Built, s: PlanSettings, **kw) -> Solution:
+    opts = {"gap": s.gap, "time_limit": s.time_limit, "presolve": s.presolve, **kw}
+    return solve(built.model, **opts)
+
+
+def _collision(cls: pd.DataFrame, s: PlanSettings, net_cost: np.ndarray, shift: int = 0) -> str | None:
+    """The first year whose due work cannot fit the money or crews available up to then, if any.
+
+    ``shift`` pushes every deadline that many years later (for the least-extra-time search).
+
+    A necessary condition only (money and crews are not banked from year to year, and whole
+    units must fit each year), so None does not prove a plan exists.
+    """
+    dl = _deadline_years(cls) + shift
+    count = cls["count"].to_numpy(dtype=float)
+    need = net_cost * count
+    jobs = cls["crew_jobs"].to_numpy(dtype=float) * count
+    region = cls["region"].astype(str).to_numpy()
+    budgets = np.asarray(s.budget, dtype=float)
+    budgets = np.concatenate([budgets, np.full(max(s.horizon - len(budgets), 0), budgets[-1])])
+    cum_budget = np.cumsum(budgets)
+    for y in range(s.horizon):
+        due = np.isfinite(dl) & (dl <= y)
+        money = float(need[due].sum())
+        if money > cum_budget[y] * (1 + 1e-9) + 1e-6:
+            return (f"units due by the end of {s.start_year + y} cost {money:,.0f} net of funding, "
+                    f"but the budget up to then is {cum_budget[y]:,.0f}")
+        if s.crews is not None and due.any():
+            by_region = pd.Series(jobs[due]).groupby(region[due]).sum()
+            over = by_region[by_region > s.crews * (y + 1) + 1e-9]
+            if len(over):
+                r = over.index[0]
+                return (f"units due by the end of {s.start_year + y} in region {r} need "
+                        f"{over.iloc[0]:,.0f} crew-jobs, but {s.crews:g} crews a year give "
+                        f"{s.crews * (y + 1):,.0f} up to then")
+    return None
 
 
 def _diagnose(cls: pd.DataFrame, s: PlanSettings) -> dict:
     """Why a plan is infeasible: the colliding deadline, the least extra money, the least extra time."""
     out: dict = {}
-    dl = cls["deadline_year"].to_numpy(dtype=float)
-    net_cost = cls["unit_cost"].to_numpy() * (1.0 - s.funding_share * cls["funded_share"].to_numpy())
-    need = net_cost * cls["count"].to_numpy()
-    cum_budget = np.cumsum(s.budget)
-    for y in range(s.horizon):
-        due = float(need[np.isfinite(dl) & (dl <= y)].sum())
-        if due > cum_budget[y] + 1e-6:
-            out["colliding_deadline"] = (f"units due by the end of {s.start_year + y} cost {due:,.0f} net of funding, "
-                                         f"but the budget up to then is {cum_budget[y]:,.0f}")
-            break
-    elastic = solve(_build(cls, s, elastic_budget=True).model, gap=s.gap, time_limit=s.time_limit,
-                    presolve=s.presolve)
+    net_cost = _net_cost(cls, s)
+    collision = _collision(cls, s, net_cost)
+    if collision:
+        out["colliding_deadline"] = collision
+    b = _build(cls, s, mode="extra_money")
+    elastic = _solve(b, s)
     if elastic.feasible:
-        b = _build(cls, s, elastic_budget=True)
         extra = elastic.values[b.extra_money]
         out["extra_money_total"] = float(np.round(extra.sum(), 2))
         out["extra_money_by_year"] = {str(s.start_year + y): float(round(v, 2)) for y, v in enumerate(extra) if v > 0.5}
     else:
         out["extra_money_total"] = None
         out["note"] = "more money alone does not help: the crews per region and year are the binding limit"
+    # least extra time: every deadline pushed k years later, the horizon k years longer, the last
+    # year's budget repeated; the cheap necessary test first, then a pure feasibility solve
     for k in range(1, 11):
-        s2 = PlanSettings(**{**s.__dict__, "horizon": s.horizon + k,
-                             "budget": tuple(s.budget) + (s.budget[-1],) * k})
-        trial = solve(_build(cls, s2, deadline_shift=k).model, gap=max(s.gap, 0.05),
-                      time_limit=min(s.time_limit, 20), presolve=s.presolve)
+        s2 = replace(s, horizon=s.horizon + k, budget=tuple(s.budget) + (s.budget[-1],) * k)
+        if _collision(cls, s2, net_cost, shift=k) is not None:
+            continue
+        trial = _solve(_build(cls, s2, mode="feasible", deadline_shift=k), s2,
+                       time_limit=min(s.time_limit, 20.0))
         if trial.feasible:
             out["extra_years_needed"] = k
             break
+    else:
+        out["extra_years_needed"] = None
+        out.setdefault("note", "")
+        out["note"] = (out["note"] + "; " if out["note"] else "") + "ten more years would not be enough either"
     return out
 
 
@@ -323,7 +519,8 @@ def plan_replacement(net: Network, *, untrusted: set[str], start_year: int, hori
                      funded_vendors: Sequence[str] = (), funded_installed_by=None,
                      objective: str = "balanced",
                      discount_rate: float = 0.05, costs: CostModel | None = None, gap: float = 0.01,
-                     time_limit: float = 60.0, presolve: str = "on", explain: bool = False) -> Result:
+                     time_limit: float = 60.0, presolve: str = DEFAULT_PRESOLVE, explain: bool = False,
+                     aggregate: bool = True) -> Result:
     """A cost-optimal, deadline-meeting replacement schedule.
 
     Parameters
@@ -350,9 +547,15 @@ def plan_replacement(net: Network, *, untrusted: set[str], start_year: int, hori
     discount_rate
         Yearly discount rate applied to costs.
     gap, time_limit, presolve
-        Solver settings.
+        Solver settings: relative MIP gap, seconds per solver call (the plan; with ``explain`` its LP
+        relaxation; for an infeasible request the least-extra-money model and up to ten
+        least-extra-time trials of at most 20 s each), HiGHS presolve (``on``, ``off``, ``choose``;
+        bench/results_plan.md measures why the default is ``off``).
     explain
         Add the binding constraints (and, from the LP relaxation, their shadow prices).
+    aggregate
+        Aggregate identical units into integer counts (default). False solves the naive model with
+        one binary per unit and year: the same optimum, much slower (for benchmarks and tests).
 
     Returns
     -------
@@ -361,103 +564,165 @@ def plan_replacement(net: Network, *, untrusted: set[str], start_year: int, hori
         elements past their deadline), ``binding``; the summary has totals, solver status and gap,
         and for an infeasible request the colliding deadline and the least extra money or time.
     """
+    result, _units = _plan(net, untrusted=untrusted, start_year=start_year, horizon=horizon, budget=budget,
+                           deadlines=deadlines, crews=crews, funding_share=funding_share,
+                           funded_vendors=funded_vendors, funded_installed_by=funded_installed_by,
+                           objective=objective, discount_rate=discount_rate, costs=costs, gap=gap,
+                           time_limit=time_limit, presolve=presolve, explain=explain, aggregate=aggregate)
+    return result
+
+
+def _settings(*, start_year, horizon, budget, crews, funding_share, objective, discount_rate, gap, time_limit,
+              presolve) -> PlanSettings:
     if objective not in OBJECTIVES:
         raise ValidationError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
-    if horizon < 1 or horizon > 50:
+    if not isinstance(horizon, (int, np.integer)) or horizon < 1 or horizon > 50:
         raise ValidationError(f"horizon must be 1-50 years, got {horizon}")
     budgets = (float(budget),) * horizon if np.isscalar(budget) else tuple(float(b) for b in budget)
     if len(budgets) != horizon:
         raise ValidationError(f"{len(budgets)} yearly budgets given for a {horizon}-year horizon")
-    if any(b < 0 for b in budgets):
-        raise ValidationError("budgets must be non-negative")
-    s = PlanSettings(start_year, horizon, budgets, crews, funding_share, objective, discount_rate, gap,
-                     time_limit, presolve)
+    if any(not np.isfinite(b) or b < 0 for b in budgets):
+        raise ValidationError("budgets must be non-negative numbers")
+    if crews is not None and not (np.isfinite(crews) and crews >= 0):
+        raise ValidationError(f"crews must be a non-negative number, got {crews}")
+    if not 0.0 <= funding_share <= 1.0:
+        raise ValidationError(f"funding share must be between 0 and 1, got {funding_share}")
+    if presolve not in PRESOLVE:
+        raise ValidationError(f"presolve must be one of {', '.join(PRESOLVE)}, got {presolve!r}")
+    if not gap >= 0:
+        raise ValidationError(f"gap must be non-negative, got {gap}")
+    return PlanSettings(start_year, horizon, budgets, crews, funding_share, objective, discount_rate, gap,
+                        time_limit, presolve)
+
+
+def _plan(net: Network, *, untrusted, start_year, horizon, budget, deadlines, crews, funding_share,
+          funded_vendors, funded_installed_by, objective, discount_rate, costs, gap, time_limit, presolve,
+          explain, aggregate) -> tuple[Result, pd.DataFrame]:
+    """:func:`plan_replacement`, also handing back the units (with their element ids)."""
+    s = _settings(start_year=start_year, horizon=horizon, budget=budget, crews=crews, funding_share=funding_share,
+                  objective=objective, discount_rate=discount_rate, gap=gap, time_limit=time_limit,
+                  presolve=presolve)
+    untrusted = set(untrusted)
     units = replacement_units(net, untrusted=untrusted, deadlines=deadlines, costs=costs,
                               funded_vendors=funded_vendors, funded_installed_by=funded_installed_by)
     params = {"untrusted": sorted(untrusted), "start_year": start_year, "horizon": horizon,
-              "budget": list(budgets), "crews": crews, "funding_share": funding_share,
-              "objective": objective, "discount_rate": discount_rate}
+              "budget": list(s.budget), "crews": crews, "funding_share": funding_share,
+              "objective": objective, "discount_rate": discount_rate, "gap": gap, "presolve": presolve}
     if units.empty:
         return Result("plan", net.name, params, {"status": "nothing to replace", "units": 0},
-                      {"schedule": units, "years": pd.DataFrame(), "binding": pd.DataFrame()})
-    cls, class_of_unit = unit_classes(units, s)
+                      {"schedule": units.drop(columns=["element_ids"]), "years": pd.DataFrame(),
+                       "binding": pd.DataFrame()}), units
+    cls, class_of_unit = unit_classes(units, s, aggregate=aggregate)
     built = _build(cls, s)
-    sol = solve(built.model, gap=gap, time_limit=time_limit, presolve=presolve)
+    sol = _solve(built, s)
     summary = {"status": sol.status, "units": int(len(units)), "classes": int(len(cls)),
-               "variables": int(built.model.n_cols), "solve_seconds": round(sol.seconds, 3),
-               "gap": round(sol.gap, 5)}
+               "variables": int(built.model.n_cols), "rows": int(built.model.n_rows),
+               "solve_seconds": round(sol.seconds, 3), "gap": round(sol.gap, 5)}
+    overdue = (pd.to_datetime(units["deadline"]) < pd.Timestamp(start_year, 1, 1)).to_numpy(dtype=bool)
     if not sol.feasible:
-        summary["status"] = "infeasible" if "nfeasible" in sol.status else sol.status
-        summary.update(_diagnose(cls, s))
+        if sol.infeasible:
+            summary["status"] = "infeasible"
+            summary.update(_diagnose(cls, s))
+        else:  # stopped (time limit) before finding any schedule: nothing is known to be wrong
+            summary["note"] = (f"no schedule found within {s.time_limit:g} s; raise the time limit or the gap")
+        summary["overdue_at_start"] = int(overdue.sum())
         return Result("plan", net.name, params, summary,
-                      {"schedule": units.assign(year=None), "years": pd.DataFrame(), "binding": pd.DataFrame()})
-    counts = np.rint(sol.values[built.x]).astype(int)  # (classes, years)
-    # Concrete units: within a class, the riskiest first, then the cheapest.
-    order = np.lexsort((units["cost"].to_numpy(), -units["weight"].to_numpy(), class_of_unit))
-    year = np.full(len(units), -1)
-    pos_in_class = np.empty(len(units), dtype=int)
-    sorted_cls = class_of_unit[order]
-    first = np.searchsorted(sorted_cls, sorted_cls)
-    pos_in_class[order] = np.arange(len(order)) - first
-    cum = np.cumsum(counts, axis=1)
-    for y in range(horizon - 1, -1, -1):
-        year = np.where(pos_in_class < cum[class_of_unit, y], y, year)
+                      {"schedule": units.drop(columns=["element_ids"]).assign(year=np.nan),
+                       "years": pd.DataFrame(), "binding": pd.DataFrame()}), units
+    counts = np.rint(sol.values[built.x]).astype(np.int64)  # (classes, years)
+    year = _assign_years(units, class_of_unit, counts)
     schedule = units.copy()
     schedule["year"] = np.where(year >= 0, year + start_year, np.nan)
     schedule["deadline"] = schedule["deadline"].dt.date
-    years_tbl = _years_table(schedule, s, units)
+    done = year >= 0
+    net_paid = schedule["cost"].to_numpy(dtype=float) - schedule["funded_cost"].to_numpy(dtype=float) * funding_share
     summary.update({
-        "total_cost": float(schedule.loc[year >= 0, "cost"].sum()),
-        "funding_drawn": float((schedule.loc[year >= 0, "funded_cost"] * funding_share).sum()),
-        "units_replaced": int((year >= 0).sum()),
-        "units_left": int((year < 0).sum()),
-        "residual_exposure": float(schedule.loc[year < 0, "weight"].sum()),
-        "overdue_at_start": int((_year_of_deadline(units["deadline"], start_year) == 0).sum()
-                                if units["deadline"].notna().any() else 0),
+        "total_cost": float(schedule.loc[done, "cost"].sum()),
+        "net_cost": float(net_paid[done].sum()),
+        "funding_drawn": float((schedule.loc[done, "funded_cost"] * funding_share).sum()),
+        "units_replaced": int(done.sum()),
+        "units_left": int((~done).sum()),
+        "residual_exposure": float(schedule.loc[~done, "weight"].sum()),
+        "overdue_at_start": int(overdue.sum()),
     })
     binding = _binding(built, sol, s, cls) if explain else pd.DataFrame()
     if explain:
         summary["binding_constraints"] = binding["constraint"].tolist()[:20] if len(binding) else []
-    return Result("plan", net.name, params, summary,
-                  {"schedule": schedule.drop(columns=["element_ids"]).sort_values(["year", "unit_id"]),
-                   "years": years_tbl, "binding": binding})
+    result = Result("plan", net.name, params, summary,
+                    {"schedule": schedule.drop(columns=["element_ids"]).sort_values(["year", "unit_id"],
+                                                                                     ignore_index=True),
+                     "years": _years_table(schedule, s), "binding": binding})
+    return result, units
 
 
-def _years_table(schedule: pd.DataFrame, s: PlanSettings, units: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    dl = pd.to_datetime(units["deadline"])
-    for y in range(s.horizon):
-        yr = s.start_year + y
-        done_now = schedule["year"] == yr
-        left = ~(schedule["year"] <= yr)
-        end = pd.Timestamp(yr, 12, 31)
-        late = left & (dl < end).to_numpy()
-        rows.append({
-            "year": yr,
-            "units": int(done_now.sum()),
-            "elements": int(schedule.loc[done_now, "elements"].sum()),
-            "cost": float(schedule.loc[done_now, "cost"].sum()),
-            "funding": float((schedule.loc[done_now, "funded_cost"] * s.funding_share).sum()),
-            "net_cost": float((schedule.loc[done_now, "cost"]
-                               - schedule.loc[done_now, "funded_cost"] * s.funding_share).sum()),
-            "budget": s.budget[y],
-            "untrusted_elements_left": int(schedule.loc[left, "elements"].sum()),
-            "residual_exposure": float(schedule.loc[left, "weight"].sum()),
-            "elements_past_deadline": int(schedule.loc[late, "elements"].sum()),
-        })
-    return pd.DataFrame(rows)
+def _assign_years(units: pd.DataFrame, class_of_unit: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concrete units for the class counts: within a class, in unit_id order (the units of a class
+    are interchangeable to the model), the first ``counts[c, 0]`` in year 0 and so on; -1 = left."""
+    H = counts.shape[1]
+    order = np.lexsort((np.arange(len(units)), class_of_unit))
+    sorted_cls = class_of_unit[order]
+    first = np.searchsorted(sorted_cls, sorted_cls)
+    pos_in_class = np.empty(len(units), dtype=np.int64)
+    pos_in_class[order] = np.arange(len(order)) - first
+    cum = np.cumsum(counts, axis=1)[class_of_unit]          # (units, years)
+    # the first year whose cumulative count exceeds the unit's position in its class
+    year = (pos_in_class[:, None] >= cum).sum(axis=1)
+    return np.where(year < H, year, -1)
 
 
-def _binding(built: _Built, sol, s: PlanSettings, cls: pd.DataFrame) -> pd.DataFrame:
-    """Constraints at their limit in the solution, with LP shadow prices where available."""
+def _years_table(schedule: pd.DataFrame, s: PlanSettings) -> pd.DataFrame:
+    """Per plan year: units and elements replaced, cost, funding, what is left and what is late."""
+    H = s.horizon
+    yr = schedule["year"].to_numpy(dtype=float) - s.start_year      # 0-based, NaN = left
+    y_idx = np.where(np.isfinite(yr), yr, -1).astype(np.int64)
+    done = y_idx >= 0
+    cost = schedule["cost"].to_numpy(dtype=float)
+    funding = schedule["funded_cost"].to_numpy(dtype=float) * s.funding_share
+    elements = schedule["elements"].to_numpy(dtype=float)
+    weight = schedule["weight"].to_numpy(dtype=float)
+
+    def per_year(v: np.ndarray) -> np.ndarray:
+        return np.bincount(y_idx[done], weights=v[done], minlength=H)[:H]
+
+    # left at the end of year y: not replaced by then (a unit's work counts at the end of its year)
+    replaced_by = np.cumsum(np.stack([per_year(elements), per_year(weight)]), axis=1)
+    dl = pd.to_datetime(pd.Series(schedule["deadline"]).astype(object), errors="coerce").to_numpy()
+    late = np.zeros(H)
+    for y in range(H):  # H vector passes over the units, never a loop over units
+        end = np.datetime64(f"{s.start_year + y}-12-31")
+        left = ~(done & (y_idx <= y))
+        late[y] = elements[left & (dl < end)].sum()
+    years = np.arange(H)
+    return pd.DataFrame({
+        "year": s.start_year + years,
+        "units": np.bincount(y_idx[done], minlength=H)[:H].astype(np.int64),
+        "elements": per_year(elements).astype(np.int64),
+        "cost": per_year(cost),
+        "funding": per_year(funding),
+        "net_cost": per_year(cost - funding),
+        "budget": np.asarray(s.budget, dtype=float),
+        "untrusted_elements_left": (elements.sum() - replaced_by[0]).astype(np.int64),
+        "residual_exposure": weight.sum() - replaced_by[1],
+        "elements_past_deadline": late.astype(np.int64),
+    })
+
+
+def _binding(built: _Built, sol: Solution, s: PlanSettings, cls: pd.DataFrame) -> pd.DataFrame:
+    """Constraints at their limit in the solution, with LP shadow prices where available.
+
+    With whole units a budget or crew limit binds when not even the smallest further unit would
+    fit in its slack; a deadline binds when work is still being done in the deadline's own year.
+    Shadow prices come from the LP relaxation (the change in the normalised objective per unit of
+    the limit); they are zero where the relaxation has slack that whole units cannot use.
+    """
     names = built.model.row_names
     hi = np.asarray(built.model.rows_hi)
     act = sol.row_activity
     rows = []
-    lp = solve(built.model, lp_relaxation=True, time_limit=s.time_limit, presolve=s.presolve)
+    lp = _solve(built, s, lp_relaxation=True)
     duals = lp.row_duals if lp.row_duals is not None else np.zeros(len(names))
-    # With whole units a limit binds when not even the smallest further unit would fit in its slack.
-    cheapest = float(cls["unit_cost"].min()) * (1.0 - s.funding_share)
+    positive = built.net_cost[built.net_cost > 0]
+    cheapest = float(positive.min()) if positive.size else 0.0
     fewest_jobs = float(cls["crew_jobs"].min())
     limits = [(r, cheapest) for r in built.budget_rows] + [
         (r, fewest_jobs) for rs in built.crew_rows.values() for r in rs]
@@ -466,65 +731,127 @@ def _binding(built: _Built, sol, s: PlanSettings, cls: pd.DataFrame) -> pd.DataF
         if slack < unit - 1e-9:
             rows.append({"constraint": names[r], "limit": float(hi[r]), "used": float(act[r]),
                          "slack": float(slack), "shadow_price": float(duals[r])})
+    dl = _deadline_years(cls)
     for k, r in enumerate(built.deadline_rows):
         c = built.deadline_class[k]
-        dl = int(cls.loc[c, "deadline_year"])
-        last = built.x[c, dl]
-        if sol.values[last] > 0.5:  # work was still being done in the deadline's own year
-            rows.append({"constraint": f"deadline {s.start_year + dl}: {int(cls.loc[c, 'count'])} "
-                                       f"{cls.loc[c, 'kind']} unit(s) in {cls.loc[c, 'region']} (class {c})",
+        y = int(dl[c])
+        if sol.values[built.x[c, y]] > 0.5:  # work was still being done in the deadline's own year
+            rows.append({"constraint": f"deadline {s.start_year + y}: {int(cls['count'].iat[c])} "
+                                       f"{cls['kind'].iat[c]} unit(s) in {cls['region'].iat[c]} (class {c})",
                          "limit": float(hi[r]), "used": float(act[r]), "slack": 0.0,
                          "shadow_price": float(duals[r])})
     df = pd.DataFrame(rows, columns=["constraint", "limit", "used", "slack", "shadow_price"])
-    return df.sort_values("shadow_price", key=lambda v: -v.abs(), ignore_index=True) if len(df) else df
+    return df.sort_values("shadow_price", key=lambda v: -v.abs(), ignore_index=True, kind="stable") \
+        if len(df) else df
 
 
-def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFrame | None = None,
-                     policies, start_year: int, horizon: int) -> pd.DataFrame:
-    """Violations at the end of each plan year with the schedule applied, from the audit engine.
+#: Rule kinds judged element by element (each element's findings depend on that element alone).
+_ELEMENT_KINDS = ("forbid", "remove_by", "no_new", "funding")
 
-    Replaced elements are taken out of service from the end of their year, then the policy packs
-    are audited as of 31 December.
+
+def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFrame, policies,
+                     start_year: int, horizon: int, untrusted: set[str] | None = None,
+                     jurisdiction: bool = True) -> pd.DataFrame:
+    """Findings at the end of each plan year with the schedule applied, from the audit engine.
+
+    The network of 31 December of year Y is the network with every unit scheduled up to Y replaced
+    as :func:`cleanpath.plan.apply.apply_schedule` replaces it (the operator's usual trusted vendor,
+    installed on 1 July of Y). Rather than building and auditing that network once per year, the
+    element rules (forbid, remove_by, no_new, funding) are evaluated on two networks only, the one
+    before and the one after the whole plan, each with its cached audit context: an element's
+    findings depend on that element alone, so the year-Y findings are the "before" findings of the
+    elements not yet replaced plus the "after" findings of those replaced. Rules over many
+    elements (caps, clean-path) are evaluated on the network of each year that changed. The
+    "after" network is not even built when no element rule lists a vendor the replaced elements
+    get.
+
+    Parameters
+    ----------
+    net
+        The network before the plan.
+    schedule
+        ``unit_id, year`` (NaN for units left in place).
+    units
+        ``unit_id, element_ids`` (from :func:`replacement_units`).
+    policies
+        Packs to audit against (as for :func:`cleanpath.analysis.audit.audit_network`).
+    start_year, horizon
+        The plan years; the curve starts with the end of the year before the plan.
+    untrusted
+        Vendors that get no replacement contracts (default: the catalogue's untrusted ones).
+    jurisdiction
+        Apply each pack only in its countries.
+
+    Returns
+    -------
+    DataFrame
+        year, as_of, violations, warnings, info (finding counts), elements_in_violation (elements
+        with a violation from an element rule) and elements_replaced (cumulative).
     """
-    from cleanpath.analysis.audit import audit_network
+    from cleanpath.model.vendors import default_untrusted
+    from cleanpath.plan.apply import apply_schedule, element_replacement_year, replacement_vendors
+    from cleanpath.policy.engine import AuditContext, evaluate, rule_counts
+    from cleanpath.policy.loader import load_policies, rules_of
 
-    done_year = schedule.set_index("unit_id")["year"]
-    el_year = {}
-    for uid, ids in zip(units["unit_id"], units["element_ids"]):
-        y = done_year.get(uid)
-        if y is not None and np.isfinite(y):
-            for e in ids:
-                el_year[e] = y
-    year_of_el = net.elements["element_id"].map(el_year).to_numpy(dtype=float, na_value=np.nan)
+    rules = rules_of(load_policies(policies, catalogue=net.catalogue))
+    element_rules = [r for r in rules if r.kind in _ELEMENT_KINDS]
+    other_rules = [r for r in rules if r.kind not in _ELEMENT_KINDS]
+    untrusted = set(untrusted) if untrusted is not None else default_untrusted(net.catalogue)
+    replaced_in = element_replacement_year(net, schedule, units)
+    vendors = replacement_vendors(net, untrusted)
+    first, last = start_year - 1, start_year + horizon - 1
+    days = [dt.date(y, 12, 31) for y in range(first, last + 1)]
+    before = AuditContext.of(net)
+    # The replaced elements' own findings need the "after" network only if some element rule
+    # could flag the vendor they get (a trusted vendor normally is on no rule's list).
+    new_vendors = np.asarray(sorted(set(vendors.to_numpy(dtype=object)[replaced_in <= last])), dtype=object)
+    after = None
+    if new_vendors.size and any(before.vendor_flags(r.vendors, d, new_vendors).any()
+                                for r in element_rules for d in days):
+        after = AuditContext.of(apply_schedule(net, schedule, units, through_year=last, untrusted=untrusted,
+                                               replacement=vendors, replaced_in=replaced_in,
+                                               name=f"{net.name}-after-{last}"))
     rows = []
-    for y in range(start_year - 1, start_year + horizon):
-        gone = year_of_el <= y
-        tables = net.tables()
-        el = tables["elements"].copy()
-        el["in_service"] = pd.array(el["in_service"].fillna(True).to_numpy(dtype=bool) & ~gone,
-                                    dtype=el["in_service"].dtype)
-        tables["elements"] = el
-        snap = Network(tables, name=net.name, validate=False)
-        r = audit_network(snap, policies=policies, as_of=f"{y}-12-31")
-        rows.append({"year": y, "as_of": f"{y}-12-31", "violations": r.summary.get("violations", 0),
-                     "warnings": r.summary.get("warnings", 0), "elements_replaced": int(gone.sum())})
-    return pd.DataFrame(rows)
+    snap_ctx, snap_replaced = before, 0
+    for y, day in zip(range(first, last + 1), days):
+        gone = replaced_in <= y
+        counts = np.zeros(3, dtype=np.int64)   # info, warning, violation
+        violating = np.zeros(len(gone), dtype=bool)
+        for ctx, mine in ((before, ~gone), (after, gone)):
+            if ctx is None or not element_rules or not mine.any():
+                continue
+            for b in evaluate(ctx, element_rules, day, jurisdiction=jurisdiction).blocks:
+                hit = b.mask & mine
+                counts[b.severity] += int(np.count_nonzero(hit))
+                if b.severity == 2:
+                    violating |= hit
+        n_gone = int(np.count_nonzero(gone))
+        if other_rules:
+            if n_gone != snap_replaced:  # the network changed since the last snapshot audited
+                snap = apply_schedule(net, schedule, units, through_year=y, untrusted=untrusted,
+                                      replacement=vendors, replaced_in=replaced_in,
+                                      name=f"{net.name}-after-{y}")
+                snap_ctx, snap_replaced = AuditContext.of(snap), n_gone
+            counts += rule_counts(evaluate(snap_ctx, other_rules, day, jurisdiction=jurisdiction)).sum(axis=0)
+        rows.append({"year": y, "as_of": day, "violations": int(counts[2]), "warnings": int(counts[1]),
+                     "info": int(counts[0]), "elements_in_violation": int(np.count_nonzero(violating)),
+                     "elements_replaced": n_gone})
+    return pd.DataFrame(rows, columns=["year", "as_of", "violations", "warnings", "info",
+                                       "elements_in_violation", "elements_replaced"])
 
 
 def run_plan(net: Network, *, policies, start_year: int, horizon: int, budget, crews: float | None = None,
              programme: str | None = None, objective: str = "balanced", untrusted=None, costs=None,
              discount_rate: float = 0.05, gap: float = 0.01, time_limit: float = 60.0,
-             presolve: str = "on", explain: bool = False, on_step=None) -> Result:
+             presolve: str = DEFAULT_PRESOLVE, explain: bool = False, on_step=None) -> Result:
     """The ``plan`` question: deadlines from policy packs, optional funding, the schedule and its
-    compliance curve (violations at the end of each year, from the audit engine).
+    compliance curve (findings at the end of each year, from the audit engine).
 
     Parameters are those of :func:`plan_replacement`, plus ``policies`` (packs whose deadlines bind),
     ``programme`` (a funding programme id: its covered vendors' gear installed by its cut-off date is
     reimbursed at the programme's pro-rata factor as of 1 January of ``start_year``) and ``costs``
     (a cost YAML path).
     """
-    import datetime as dt
-
     from cleanpath.analysis.audit import element_deadlines
     from cleanpath.model.vendors import default_untrusted
 
@@ -541,21 +868,21 @@ def run_plan(net: Network, *, policies, start_year: int, horizon: int, budget, c
         funded, cutoff = prog.covered_vendors, prog.obtained_on_or_before
     step("solving")
     cost_model = load_costs(costs) if costs else None
-    result = plan_replacement(net, untrusted=vendors, start_year=start_year, horizon=horizon, budget=budget,
-                              deadlines=deadlines, crews=crews, funding_share=share, funded_vendors=funded,
-                              funded_installed_by=cutoff, objective=objective, discount_rate=discount_rate,
-                              costs=cost_model, gap=gap, time_limit=time_limit, presolve=presolve,
-                              explain=explain)
+    result, units = _plan(net, untrusted=vendors, start_year=start_year, horizon=horizon, budget=budget,
+                          deadlines=deadlines, crews=crews, funding_share=share, funded_vendors=funded,
+                          funded_installed_by=cutoff, objective=objective, discount_rate=discount_rate,
+                          costs=cost_model, gap=gap, time_limit=time_limit, presolve=presolve,
+                          explain=explain, aggregate=True)
     result.params.update({"policies": policies, "programme": programme})
     result.summary["funding_share"] = share
     if result.tables["years"] is not None and len(result.tables["years"]):
         step("compliance curve")
-        units = replacement_units(net, untrusted=vendors, deadlines=deadlines, costs=cost_model)
         curve = compliance_curve(net, result.tables["schedule"], units=units, policies=policies,
-                                 start_year=start_year, horizon=horizon)
+                                 start_year=start_year, horizon=horizon, untrusted=vendors)
         result.tables["compliance"] = curve
         result.summary["violations_at_end"] = int(curve["violations"].iloc[-1])
     return result
 
 
-__all__ = ["plan_replacement", "run_plan", "compliance_curve", "replacement_units", "unit_classes", "OBJECTIVES", "PlanSettings"]
+__all__ = ["plan_replacement", "run_plan", "compliance_curve", "replacement_units", "unit_classes", "plan_model",
+           "OBJECTIVES", "PlanSettings", "DEFAULT_PRESOLVE"]
