@@ -104,8 +104,11 @@ def run_suite(net: Network, settings: SuiteSettings | None = None, *,
     ask("plan", plan)
 
     def compare() -> Result:
+        from cleanpath.analysis.audit import element_deadlines
+
         p = out.get("plan") or plan()
-        units = replacement_units(net, untrusted=untrusted)
+        # The same units the plan scheduled: untrusted vendors plus whatever a deadline names.
+        units = replacement_units(net, untrusted=untrusted, deadlines=element_deadlines(net, policies=policies))
         last = s.plan_start + s.plan_horizon - 1
         after = apply_schedule(net, p.tables["schedule"], units, through_year=last, untrusted=untrusted)
         r = compare_snapshots(net, after, policies=policies, as_of=dt.date(last, 12, 31))

@@ -54,7 +54,9 @@ def _rich_table(name: str, df: pd.DataFrame, limit: int) -> RichTable:
         t.add_column(str(c), justify="right" if numeric else "left", overflow="fold", no_wrap=numeric,
                      max_width=None if numeric else 60)
     for row in records(df.head(limit)):
-        t.add_row(*(_cell(v) for v in row.values()))
+        # Years and ids read wrong with thousands separators ("2,027").
+        t.add_row(*(str(v) if isinstance(v, int) and not isinstance(v, bool) and "year" in k else _cell(v)
+                    for k, v in row.items()))
     if len(df) > limit:
         t.caption = f"{limit} of {len(df):,} rows shown; use --format csv or json for all"
     return t

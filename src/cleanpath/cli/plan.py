@@ -80,7 +80,9 @@ def parse_budget(text: str, horizon: int) -> float | list[float]:
 @click.option("--funding", "programme", default=None,
               help="Funding programme the plan draws on (e.g. fcc-scrp): reimburses its covered vendors' gear.")
 @click.option("--objective", type=click.Choice(["cost", "risk", "balanced"]), default="balanced",
-              show_default=True, help="Cheapest way to meet the deadlines, fastest risk reduction, or both.")
+              show_default=True,
+              help="cost: cheapest way to meet the deadlines; risk: fastest exposure reduction the budget allows; "
+                   "balanced: also replaces a unit early when its share of exposure exceeds its share of cost.")
 @click.option("--trust", default=None,
               help="Vendors to remove besides those the policies name (comma-separated ids; default: "
                    "vendors headquartered in China or Russia).")
@@ -89,12 +91,14 @@ def parse_budget(text: str, horizon: int) -> float | list[float]:
 @click.option("--discount-rate", type=float, default=0.05, show_default=True, help="Yearly discount rate.")
 @click.option("--gap", type=float, default=0.01, show_default=True, help="Relative MIP gap to stop at.")
 @click.option("--time-limit", type=float, default=60.0, show_default=True, help="Solver time limit, seconds.")
+@click.option("--presolve", type=click.Choice(["off", "on", "choose"]), default="off", show_default=True,
+              help="HiGHS presolve; off is fastest on these models (see docs/benchmarks.md).")
 @click.option("--explain", is_flag=True, help="Name the binding constraints, with shadow prices.")
 @format_options
 @click.pass_obj
 @handle_errors
 def plan_cmd(ctx, snapshot, policies, start_year, horizon, budget, crews, programme, objective, trust, costs,
-             discount_rate, gap, time_limit, explain, fmt, table):
+             discount_rate, gap, time_limit, presolve, explain, fmt, table):
     """A multi-year, cost-optimal replacement schedule that meets every deadline of the chosen packs.
 
     Mixed-integer programme (HiGHS): replacement units follow the field's coupling rules (a site's
@@ -110,7 +114,7 @@ def plan_cmd(ctx, snapshot, policies, start_year, horizon, budget, crews, progra
                           budget=parse_budget(budget, horizon), crews=crews, programme=programme,
                           objective=objective, untrusted=trust.split(",") if trust else None,
                           costs=costs, discount_rate=discount_rate, gap=gap, time_limit=time_limit,
-                          explain=explain, on_step=step)
+                          presolve=presolve, explain=explain, on_step=step)
     render(result, fmt, table=table)
 
 

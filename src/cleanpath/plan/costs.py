@@ -24,10 +24,13 @@ class CostModel:
 
     def element_costs(self, elements: pd.DataFrame) -> np.ndarray:
         """Cost of replacing each element: its ``unit_cost`` where given, else the default."""
-        role = elements["role"].to_numpy(dtype=object)
-        gen = elements["generation"].fillna("none").to_numpy(dtype=object)
-        base = pd.Series(role).map(self.roles).to_numpy(dtype=float)
-        factor = pd.Series(gen).map(self.generation_factor).fillna(1.0).to_numpy(dtype=float)
+        # Look up once per distinct role and generation, then broadcast by code.
+        rcode, roles = pd.factorize(elements["role"])
+        gcode, gens = pd.factorize(elements["generation"].fillna("none"))
+        rcost = np.array([self.roles.get(str(r), np.nan) for r in roles] + [np.nan], dtype=float)
+        gfac = np.array([self.generation_factor.get(str(g), 1.0) for g in gens] + [1.0], dtype=float)
+        base = rcost[rcode]
+        factor = gfac[gcode]
         given = elements["unit_cost"].to_numpy(dtype=float, na_value=np.nan)
         return np.where(np.isfinite(given), given, base * factor)
 
