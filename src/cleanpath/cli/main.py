@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "cleanpath.cli.generate",
     "cleanpath.cli.policy",
     "cleanpath.cli.graph",
+    "cleanpath.cli.exposure",
     "cleanpath.cli.serve",
 )
 
