@@ -37,6 +37,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from cleanpath.errors import ProblemCollector
+from cleanpath.geo.sphere import EARTH_RADIUS_M, haversine_m  # noqa: F401 (re-exported for outage)
 from cleanpath.model.schema import ROLES, USER_PLANE_ROLES
 
 #: Key of the service index in ``Network.cache``.
@@ -45,7 +46,6 @@ INDEX_KEY = "cleanpath.analysis.service"
 GATEWAY_ROLES = ("gateway.internet", "gateway.interconnect")
 #: Link kinds an element depends on (the element is ``a``, its dependency ``b``).
 DEPENDENCY_KINDS = ("control", "management", "anchor")
-EARTH_RADIUS_M = 6_371_008.8
 #: A point within a radius plus this (1 mm) counts as inside, as in :mod:`cleanpath.geo.sphere`.
 RADIUS_TOLERANCE_M = 1e-3
 
@@ -93,14 +93,6 @@ def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Points on the unit sphere for WGS84 degrees (rows ``x, y, z``)."""
     la, lo = np.radians(lat), np.radians(lon)
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
-def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in metres (vectorised, broadcasting)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi, dlmb = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 # --- the peeled forest ---------------------------------------------------------------------------

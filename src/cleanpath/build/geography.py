@@ -27,8 +27,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from cleanpath.errors import ValidationError
+from cleanpath.geo.sphere import EARTH_RADIUS_M, haversine_m
 
-EARTH_RADIUS_KM = 6371.0088
+EARTH_RADIUS_KM = EARTH_RADIUS_M / 1000.0
 
 #: Population density (people per km²) used to size a city's core: a smaller place of the same
 #: region within sqrt(P / (pi * density)) km of a bigger place with population P is one of its
@@ -129,10 +130,8 @@ def chord_to_km(chord) -> np.ndarray:
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in km, element-wise."""
-    la1, lo1, la2, lo2 = (np.radians(np.asarray(v, dtype=np.float64)) for v in (lat1, lon1, lat2, lon2))
-    h = np.sin((la2 - la1) / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+    """Great-circle distance in km, element-wise (:func:`cleanpath.geo.sphere.haversine_m` / 1000)."""
+    return haversine_m(lat1, lon1, lat2, lon2) / 1000.0
 
 
 def offset_points(lat: np.ndarray, lon: np.ndarray, east_km: np.ndarray, north_km: np.ndarray

@@ -1,0 +1,436 @@
+"""GeoJSON areas: parsing, validation and vectorised point-in-polygon.
+
+Semantics follow RFC 7946: positions are ``[lon, lat]`` in WGS84 degrees and an edge between two
+positions is a straight line in longitude/latitude. A polygon is its first ring (the shell) minus
+the others (holes); a MultiPolygon is the union of its polygons. Boundaries belong to the area
+(points on an edge or a vertex are inside), matching the inclusive radius rule.
+
+Two things RFC 7946 asks producers to avoid are still accepted, because real files contain them:
+
+* rings that cross the antimeridian without being cut (``[179, ..], [-179, ..]``): a jump of more
+  than 180 degrees between consecutive vertices, neither of them on ±180, is read as the short way
+  across, and points are compared modulo 360;
+* either winding order.
+
+What is refused, with the reason: invalid JSON, a type other than Polygon / MultiPolygon (a Feature
+is unwrapped), empty coordinates, positions that are not two numbers, latitudes outside -90..90,
+longitudes outside -180..180, rings with fewer than four positions, unclosed rings, rings enclosing
+no area, self-intersecting rings (edges that cross, overlap, or touch away from their shared
+vertex), holes that cross their shell or lie outside it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from cleanpath.errors import ProblemCollector
+
+#: Points within this many degrees of an edge (about 0.1 mm) are on the boundary.
+EDGE_EPS_DEG = 1e-9
+#: Largest number of (point, edge) or (edge, edge) pairs held in memory at once.
+_PAIR_CHUNK = 2_000_000
+
+
+class GeometryError(ValueError):
+    """One reason a GeoJSON text is not a usable area (see :func:`parse_areas` for collecting)."""
+
+    def __init__(self, reason: str, value: Any = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.value = value
+
+
+@dataclass(frozen=True)
+class Area:
+    """A (Multi)Polygon ready for point-in-polygon tests.
+
+    Attributes
+    ----------
+    geojson
+        The geometry as given (a Polygon or MultiPolygon object).
+    x1, y1, x2, y2
+        Every edge of every ring, longitudes unwrapped per polygon.
+    part
+        Index of the polygon (of a MultiPolygon) each edge belongs to.
+    part_lo, part_hi
+        Longitude range of each polygon; a polygon across the antimeridian may extend past ±180.
+    lat_lo, lat_hi
+        Latitude range of the whole area.
+    """
+
+    geojson: dict
+    x1: np.ndarray
+    y1: np.ndarray
+    x2: np.ndarray
+    y2: np.ndarray
+    part: np.ndarray
+    part_lo: np.ndarray
+    part_hi: np.ndarray
+    lat_lo: float
+    lat_hi: float
+    _slabs: tuple = field(default=(), repr=False, compare=False)
+
+    @property
+    def parts(self) -> int:
+        return int(self.part_lo.size)
+
+    def boxes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """One bounding box per polygon: lat_lo, lat_hi, lon_lo, lon_hi (lon unwrapped)."""
+        lo = np.full(self.parts, np.inf)
+        hi = np.full(self.parts, -np.inf)
+        np.minimum.at(lo, self.part, np.minimum(self.y1, self.y2))
+        np.maximum.at(hi, self.part, np.maximum(self.y1, self.y2))
+        return lo, hi, self.part_lo.copy(), self.part_hi.copy()
+
+    def contains(self, lat, lon) -> np.ndarray:
+        """Whether each point lies in the area or on its boundary.
+
+        Crossing-number test per polygon (shell and holes together, so holes subtract), any
+        polygon of a MultiPolygon, plus an on-edge test for the boundary. Edges are bucketed into
+        latitude slabs so each point meets only the edges that span its latitude.
+
+        Parameters
+        ----------
+        lat, lon
+            Degrees, 1-D arrays of equal length.
+
+        Returns
+        -------
+        numpy.ndarray
+            Boolean, one per point.
+        """
+        lat = np.asarray(lat, dtype="float64").ravel()
+        lon = np.asarray(lon, dtype="float64").ravel()
+        n = lat.size
+        out = np.zeros(n, dtype=bool)
+        if n == 0:
+            return out
+        y0, h, start, edges = self._slabs
+        nslab = start.size - 1
+        cand = np.flatnonzero((lat >= self.lat_lo - EDGE_EPS_DEG) & (lat <= self.lat_hi + EDGE_EPS_DEG))
+        if cand.size == 0:
+            return out
+        slab = np.clip(np.floor((lat[cand] - y0) / h), 0, nslab - 1).astype(np.int64)
+        counts = start[slab + 1] - start[slab]
+        # Process points in chunks so the exploded (point, edge) pairs stay bounded.
+        csum = np.cumsum(counts)
+        lo = 0
+        while lo < cand.size:
+            base = csum[lo - 1] if lo else 0
+            hi = int(np.searchsorted(csum, base + _PAIR_CHUNK, side="right"))
+            hi = max(hi, lo + 1)
+            sel = slice(lo, hi)
+            out[cand[sel]] = self._contains_chunk(lat[cand[sel]], lon[cand[sel]], slab[sel], counts[sel],
+                                                  start, edges)
+            lo = hi
+        return out
+
+    def _contains_chunk(self, py, px, slab, counts, start, edges) -> np.ndarray:
+        m = py.size
+        total = int(counts.sum())
+        if total == 0:
+            return np.zeros(m, dtype=bool)
+        pi = np.repeat(np.arange(m), counts)
+        offs = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        ei = edges[np.repeat(start[slab], counts) + offs]
+        x1, y1, x2, y2 = self.x1[ei], self.y1[ei], self.x2[ei], self.y2[ei]
+        part = self.part[ei]
+        qy = py[pi]
+        qx = px[pi]
+        # Polygons that extend past ±180 see the point modulo 360, inside their own range.
+        plo = self.part_lo[part]
+        wrapped = (plo < -180.0) | (self.part_hi[part] > 180.0)
+        qx = np.where(wrapped, plo + np.mod(qx - plo, 360.0), qx)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            spans = (y1 > qy) != (y2 > qy)
+            xcross = x1 + (qy - y1) * (x2 - x1) / (y2 - y1)
+            crossing = spans & (qx < xcross)
+        dx, dy = x2 - x1, y2 - y1
+        cross = dx * (qy - y1) - dy * (qx - x1)
+        length = np.hypot(dx, dy)
+        on = ((np.abs(cross) <= EDGE_EPS_DEG * np.maximum(length, 1e-300))
+              & (qx >= np.minimum(x1, x2) - EDGE_EPS_DEG) & (qx <= np.maximum(x1, x2) + EDGE_EPS_DEG)
+              & (qy >= np.minimum(y1, y2) - EDGE_EPS_DEG) & (qy <= np.maximum(y1, y2) + EDGE_EPS_DEG))
+        # Odd crossings of one polygon's rings (shell and holes) = inside that polygon.
+        key = pi[crossing] * self.parts + part[crossing]
+        uk, cnt = np.unique(key, return_counts=True)
+        inside = np.zeros(m, dtype=bool)
+        inside[uk[cnt % 2 == 1] // self.parts] = True
+        inside[pi[on]] = True
+        return inside
+
+
+# -- parsing ---------------------------------------------------------------------------------------
+
+def _ring_array(ring: Any, where: str) -> np.ndarray:
+    if not isinstance(ring, list) or not ring:
+        raise GeometryError(f"{where} is empty or not a list of positions")
+    for pos in ring:
+        if (not isinstance(pos, list) or len(pos) < 2
+                or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in pos[:2])):
+            raise GeometryError(f"{where}: every position must be [lon, lat] numbers", pos)
+    arr = np.array([p[:2] for p in ring], dtype="float64")
+    if not np.isfinite(arr).all():
+        raise GeometryError(f"{where}: coordinates must be finite numbers")
+    bad_lat = np.flatnonzero(np.abs(arr[:, 1]) > 90.0)
+    if bad_lat.size:
+        raise GeometryError(f"{where}: latitude {arr[bad_lat[0], 1]:g} outside -90..90 "
+                            "(positions are [lon, lat])", ring[bad_lat[0]])
+    bad_lon = np.flatnonzero(np.abs(arr[:, 0]) > 180.0)
+    if bad_lon.size:
+        raise GeometryError(f"{where}: longitude {arr[bad_lon[0], 0]:g} outside -180..180", ring[bad_lon[0]])
+    if len(arr) < 4:
+        raise GeometryError(f"{where} has {len(arr)} positions; a ring needs at least 4 (closed)")
+    if not np.array_equal(arr[0], arr[-1]):
+        raise GeometryError(f"{where} is not closed: its last position must repeat the first",
+                            ring[-1])
+    return arr
+
+
+def _unwrap(arr: np.ndarray, where: str) -> np.ndarray:
+    """Read a ring that jumps across the antimeridian the short way round."""
+    x = arr[:, 0]
+    dx = np.diff(x)
+    jump = np.abs(dx) > 180.0
+    if not jump.any():
+        return arr
+    # A jump from or to exactly ±180 is a ring cut at the antimeridian (RFC 7946): keep it.
+    at_edge = (np.abs(x[:-1]) == 180.0) | (np.abs(x[1:]) == 180.0)
+    if (jump & at_edge).any():
+        return arr
+    # Whole turns added so far, as integers: the unwrapped ring closes exactly or not at all.
+    turns = np.concatenate(([0.0], -np.cumsum(np.round(dx / 360.0))))
+    ux = x + 360.0 * turns
+    if turns[-1] != 0:
+        raise GeometryError(f"{where} winds around a pole; cut it at the antimeridian "
+                            "(RFC 7946 section 3.1.9)")
+    return np.column_stack([ux, arr[:, 1]])
+
+
+def _ring_area2(arr: np.ndarray) -> float:
+    x, y = arr[:, 0], arr[:, 1]
+    return float(np.sum(x[:-1] * y[1:] - x[1:] * y[:-1]))
+
+
+def _orient(ax, ay, bx, by, cx, cy):
+    return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+
+
+def _between(a, b, c):
+    """c lies within the closed interval spanned by a and b."""
+    return (c >= np.minimum(a, b)) & (c <= np.maximum(a, b))
+
+
+def _first_bad_pair(x1, y1, x2, y2, ring, idx, ring_len) -> tuple[int, int] | None:
+    """The first pair of edges that cross, overlap, or (same ring, not neighbours) touch.
+
+    Edges are sorted by their west end so each edge is only compared with those whose longitude
+    range overlaps it (a sweep), in bounded chunks.
+    """
+    n = x1.size
+    xlo, xhi = np.minimum(x1, x2), np.maximum(x1, x2)
+    order = np.argsort(xlo, kind="stable")
+    slo = xlo[order]
+    reach = np.searchsorted(slo, xhi[order], side="right")  # sorted j < reach overlap in x
+    counts = np.maximum(reach - np.arange(n) - 1, 0)
+    csum = np.cumsum(counts)
+    lo = 0
+    while lo < n:
+        base = csum[lo - 1] if lo else 0
+        hi = max(int(np.searchsorted(csum, base + _PAIR_CHUNK, side="right")), lo + 1)
+        c = counts[lo:hi]
+        ii = np.repeat(np.arange(lo, hi), c)
+        jj = ii + 1 + (np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c))
+        a, b = order[ii], order[jj]
+        keep = (np.maximum(np.minimum(y1[a], y2[a]), np.minimum(y1[b], y2[b]))
+                <= np.minimum(np.maximum(y1[a], y2[a]), np.maximum(y1[b], y2[b])))
+        a, b = a[keep], b[keep]
+        same = ring[a] == ring[b]
+        gap = np.abs(idx[a] - idx[b])
+        adjacent = same & ((gap == 1) | (gap == ring_len[a] - 1))
+        d1 = _orient(x1[a], y1[a], x2[a], y2[a], x1[b], y1[b])
+        d2 = _orient(x1[a], y1[a], x2[a], y2[a], x2[b], y2[b])
+        d3 = _orient(x1[b], y1[b], x2[b], y2[b], x1[a], y1[a])
+        d4 = _orient(x1[b], y1[b], x2[b], y2[b], x2[a], y2[a])
+        proper = (d1 * d2 < 0) & (d3 * d4 < 0)
+        collinear = (d1 == 0) & (d2 == 0)
+        # Collinear edges overlap when they share more than one point.
+        use_x = np.abs(x2[a] - x1[a]) >= np.abs(y2[a] - y1[a])
+        pa1 = np.where(use_x, x1[a], y1[a]); pa2 = np.where(use_x, x2[a], y2[a])
+        pb1 = np.where(use_x, x1[b], y1[b]); pb2 = np.where(use_x, x2[b], y2[b])
+        overlap = collinear & (np.minimum(np.maximum(pa1, pa2), np.maximum(pb1, pb2))
+                               > np.maximum(np.minimum(pa1, pa2), np.minimum(pb1, pb2)))
+        touch = (((d1 == 0) & _between(x1[a], x2[a], x1[b]) & _between(y1[a], y2[a], y1[b]))
+                 | ((d2 == 0) & _between(x1[a], x2[a], x2[b]) & _between(y1[a], y2[a], y2[b]))
+                 | ((d3 == 0) & _between(x1[b], x2[b], x1[a]) & _between(y1[b], y2[b], y1[a]))
+                 | ((d4 == 0) & _between(x1[b], x2[b], x2[a]) & _between(y1[b], y2[b], y2[a])))
+        bad = (proper | (overlap & ~adjacent) | (touch & same & ~adjacent))
+        hit = np.flatnonzero(bad)
+        if hit.size:
+            return int(a[hit[0]]), int(b[hit[0]])
+        lo = hi
+    return None
+
+
+def _meeting_point(ax1, ay1, ax2, ay2, bx1, by1, bx2, by2) -> tuple[float, float]:
+    """Where two edges meet (their lines' intersection; a shared point when they are parallel)."""
+    den = (ax2 - ax1) * (by2 - by1) - (ay2 - ay1) * (bx2 - bx1)
+    if den == 0:
+        for x, y in ((bx1, by1), (bx2, by2)):
+            if _orient(ax1, ay1, ax2, ay2, x, y) == 0 and _between(ax1, ax2, x) and _between(ay1, ay2, y):
+                return float(x), float(y)
+        return float(ax1), float(ay1)
+    t = ((bx1 - ax1) * (by2 - by1) - (by1 - ay1) * (bx2 - bx1)) / den
+    return float(ax1 + t * (ax2 - ax1)), float(ay1 + t * (ay2 - ay1))
+
+
+def _check_polygon(rings: list[np.ndarray], where: str) -> None:
+    x1 = np.concatenate([r[:-1, 0] for r in rings]); y1 = np.concatenate([r[:-1, 1] for r in rings])
+    x2 = np.concatenate([r[1:, 0] for r in rings]); y2 = np.concatenate([r[1:, 1] for r in rings])
+    ring = np.concatenate([np.full(len(r) - 1, k) for k, r in enumerate(rings)])
+    idx = np.concatenate([np.arange(len(r) - 1) for r in rings])
+    ring_len = np.concatenate([np.full(len(r) - 1, len(r) - 1) for r in rings])
+    pair = _first_bad_pair(x1, y1, x2, y2, ring, idx, ring_len)
+    if pair is not None:
+        a, b = pair
+        what = ("crosses itself" if ring[a] == ring[b]
+                else f"has hole {max(ring[a], ring[b])} crossing ring {min(ring[a], ring[b]) + 1}")
+        px, py = _meeting_point(x1[a], y1[a], x2[a], y2[a], x1[b], y1[b], x2[b], y2[b])
+        lon = float(((px + 180.0) % 360.0) - 180.0)
+        raise GeometryError(f"{where} {what} (self-intersecting) at lon {lon:.7g}, lat {py:.7g}",
+                            f"edge [{x1[a]:g}, {y1[a]:g}]-[{x2[a]:g}, {y2[a]:g}] and "
+                            f"[{x1[b]:g}, {y1[b]:g}]-[{x2[b]:g}, {y2[b]:g}]")
+    # After the crossing test, so a bow-tie (whose signed areas cancel) is called what it is.
+    for k, r in enumerate(rings):
+        if _ring_area2(r) == 0.0:
+            raise GeometryError(f"{where} ring {k + 1} encloses no area")
+    if len(rings) > 1:
+        shell = _build_area({"type": "Polygon"}, [[rings[0]]])
+        for k, hole in enumerate(rings[1:], start=1):
+            if not shell.contains(hole[:, 1], hole[:, 0]).all():
+                raise GeometryError(f"{where} hole {k} lies (partly) outside its shell")
+
+
+def _align(rings: list[np.ndarray]) -> list[np.ndarray]:
+    """Shift holes by ±360 so they sit in the same longitude range as an unwrapped shell."""
+    shell_mid = rings[0][:, 0].mean()
+    out = [rings[0]]
+    for r in rings[1:]:
+        k = np.round((shell_mid - r[:, 0].mean()) / 360.0)
+        out.append(r if k == 0 else np.column_stack([r[:, 0] + 360.0 * k, r[:, 1]]))
+    return out
+
+
+def _build_area(geojson: dict, polygons: list[list[np.ndarray]]) -> Area:
+    x1, y1, x2, y2, part = [], [], [], [], []
+    lo, hi = [], []
+    for p, rings in enumerate(polygons):
+        for r in rings:
+            x1.append(r[:-1, 0]); y1.append(r[:-1, 1]); x2.append(r[1:, 0]); y2.append(r[1:, 1])
+            part.append(np.full(len(r) - 1, p, dtype=np.int64))
+        lo.append(min(r[:, 0].min() for r in rings)); hi.append(max(r[:, 0].max() for r in rings))
+    ax1, ay1, ax2, ay2 = (np.concatenate(v) for v in (x1, y1, x2, y2))
+    apart = np.concatenate(part)
+    ylo, yhi = float(min(ay1.min(), ay2.min())), float(max(ay1.max(), ay2.max()))
+    nslab = int(max(1, min(4096, ax1.size // 2)))
+    h = max((yhi - ylo) / nslab, 1e-12)
+    # Every slab an edge spans (widened by the boundary tolerance) lists that edge.
+    s0 = np.clip(np.floor((np.minimum(ay1, ay2) - EDGE_EPS_DEG - ylo) / h), 0, nslab - 1).astype(np.int64)
+    s1 = np.clip(np.floor((np.maximum(ay1, ay2) + EDGE_EPS_DEG - ylo) / h), 0, nslab - 1).astype(np.int64)
+    span = s1 - s0 + 1
+    e = np.repeat(np.arange(ax1.size), span)
+    s = s0[e] + (np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span))
+    order = np.argsort(s, kind="stable")
+    start = np.concatenate(([0], np.cumsum(np.bincount(s, minlength=nslab))))
+    return Area(geojson, ax1, ay1, ax2, ay2, apart, np.array(lo), np.array(hi), ylo, yhi,
+                _slabs=(ylo, h, start, e[order]))
+
+
+def parse_area(text: str | dict) -> Area:
+    """Parse and check one GeoJSON Polygon or MultiPolygon.
+
+    Parameters
+    ----------
+    text
+        GeoJSON text (or an already decoded object); a Feature is unwrapped.
+
+    Returns
+    -------
+    Area
+
+    Raises
+    ------
+    GeometryError
+        With the reason the geometry cannot be used.
+    """
+    if isinstance(text, str):
+        if not text.strip():
+            raise GeometryError("empty GeoJSON text")
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise GeometryError(f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}",
+                                text) from None
+    else:
+        obj = text
+    if isinstance(obj, dict) and obj.get("type") == "Feature":
+        obj = obj.get("geometry")
+    if not isinstance(obj, dict) or "type" not in obj:
+        raise GeometryError("not a GeoJSON geometry object (no 'type')", obj)
+    kind = obj["type"]
+    if kind not in ("Polygon", "MultiPolygon"):
+        raise GeometryError(f"GeoJSON type {kind!r} is not an area; expected Polygon or MultiPolygon",
+                            kind)
+    coords = obj.get("coordinates")
+    if not isinstance(coords, list) or not coords:
+        raise GeometryError(f"empty {kind}: it has no coordinates")
+    polys = [coords] if kind == "Polygon" else coords
+    parsed: list[list[np.ndarray]] = []
+    for p, poly in enumerate(polys, start=1):
+        where = "polygon" if kind == "Polygon" else f"polygon {p}"
+        if not isinstance(poly, list) or not poly:
+            raise GeometryError(f"{where} is empty")
+        rings = [_unwrap(_ring_array(r, f"{where} ring {k}"), f"{where} ring {k}")
+                 for k, r in enumerate(poly, start=1)]
+        rings = _align(rings)
+        _check_polygon(rings, where)
+        parsed.append(rings)
+    return _build_area(obj, parsed)
+
+
+def parse_areas(texts: Sequence[Any], *, file: str | None = None, lines: Sequence[int] | None = None,
+                column: str = "geometry") -> list[Area | None]:
+    """Parse a column of GeoJSON texts, collecting every problem (up to 100).
+
+    Parameters
+    ----------
+    texts
+        GeoJSON texts; None / NaN / missing entries mean "no area" and give None.
+    file, lines, column
+        Where the texts came from, for the problems (``lines[i]`` is the line or row of text i).
+
+    Raises
+    ------
+    ValidationError
+        Naming file, line, column, a short form of the value, and the reason.
+    """
+    problems = ProblemCollector(file)
+    out: list[Area | None] = []
+    for i, t in enumerate(texts):  # one geometry per sensitive site: thousands at most
+        if t is None or (not isinstance(t, (str, dict)) and pd.isna(t)) or (isinstance(t, str) and not t.strip()):
+            out.append(None)  # no geometry: the site's radius applies
+            continue
+        try:
+            out.append(parse_area(t if isinstance(t, (str, dict)) else str(t)))
+        except GeometryError as e:
+            val = e.value if e.value is not None else t
+            problems.add(e.reason, line=None if lines is None else int(lines[i]), column=column,
+                         value=json.dumps(val) if not isinstance(val, str) else val)
+            out.append(None)
+    problems.raise_if_any()
+    return out

@@ -1,0 +1,219 @@
+"""Run independent tasks here, on this machine's cores, or on a Dask cluster, with one API.
+
+::
+
+    with get_executor("dask", scheduler="tcp://10.0.0.5:8786") as ex:
+        results = ex.map(task, items, table=big_shared_table)   # in the order of items
+
+``fn`` must be a module-level function (it is pickled to other processes and machines) and is
+called as ``fn(item, **shared)``. Shared keyword arguments are sent once per worker, not once per
+item: on Dask they are scattered with ``broadcast=True``; with processes they are handed to each
+worker process once when its pool starts.
+
+The kinds:
+
+``local``
+    A plain loop in this process; the default, and the reference the others must match.
+``processes``
+    A pool of worker processes on this machine (``spawn``, so DuckDB's threads never meet
+    ``fork``).
+``dask``
+    A ``dask.distributed`` client: to the scheduler at ``scheduler`` (``tcp://host:8786``), or
+    to a new ``LocalCluster`` of ``workers`` processes when no address is given.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import Any, Callable, Iterable, Sequence
+
+from cleanpath.errors import ValidationError
+
+EXECUTORS = ("local", "processes", "dask")
+
+
+class Executor:
+    """Maps a function over items and returns the results in order.
+
+    Attributes
+    ----------
+    kind
+        ``local``, ``processes`` or ``dask``.
+    workers
+        How many tasks run at once (callers size their partitions from it).
+    threads_per_task
+        Threads a task may use itself (DuckDB's ``threads``): all cores when local, 1 otherwise.
+    """
+
+    kind = "local"
+
+    def __init__(self) -> None:
+        self.workers = 1
+        self.threads_per_task: int | None = None
+
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], **shared: Any) -> list[Any]:
+        """``[fn(item, **shared) for item in items]``, possibly elsewhere; order is kept."""
+        return [fn(item, **shared) for item in items]
+
+    def close(self) -> None:
+        """Release workers and connections (idempotent)."""
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} workers={self.workers}>"
+
+    def describe(self) -> dict[str, Any]:
+        """What ran the tasks, for a result's parameters."""
+        return {"executor": self.kind, "workers": self.workers}
+
+
+LocalExecutor = Executor
+
+
+# -- processes -------------------------------------------------------------------------------------
+
+_SHARED: dict[str, Any] = {}
+
+
+def _set_shared(shared: dict[str, Any]) -> None:
+    _SHARED.clear()
+    _SHARED.update(shared)
+
+
+def _call_with_shared(fn: Callable[..., Any], item: Any) -> Any:
+    return fn(item, **_SHARED)
+
+
+class ProcessExecutor(Executor):
+    """A pool of ``workers`` processes on this machine (default: one per core)."""
+
+    kind = "processes"
+
+    def __init__(self, workers: int | None = None) -> None:
+        super().__init__()
+        self.workers = int(workers or os.cpu_count() or 1)
+        self.threads_per_task = 1
+
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], **shared: Any) -> list[Any]:
+        items = list(items)
+        if not items:
+            return []
+        # A pool per call: the shared arguments travel once per worker process, at its start.
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=get_context("spawn"),
+                                 initializer=_set_shared, initargs=(shared,)) as pool:
+            futures = [pool.submit(_call_with_shared, fn, item) for item in items]
+            return [f.result() for f in futures]
+
+
+# -- dask ------------------------------------------------------------------------------------------
+
+class DaskExecutor(Executor):
+    """A ``dask.distributed`` client.
+
+    Parameters
+    ----------
+    scheduler
+        Address of a running scheduler (``tcp://host:8786``); None starts a ``LocalCluster``.
+    workers
+        Worker processes of the ``LocalCluster`` (default: one per core); ignored with a scheduler.
+    timeout
+        How long to try reaching the scheduler.
+    """
+
+    kind = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None, *,
+                 timeout: str = "20s") -> None:
+        super().__init__()
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as e:  # pragma: no cover - a dependency; only a broken install lands here
+            raise ValidationError(f"the dask executor needs dask.distributed ({e}); "
+                                  "install it with: pip install 'dask[distributed]'") from None
+        self.scheduler = scheduler
+        self._cluster = None
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout=timeout)
+            except (OSError, TimeoutError) as e:
+                raise ValidationError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+        else:
+            n = int(workers or os.cpu_count() or 1)
+            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=40)
+            self.client = Client(self._cluster)
+        info = self.client.scheduler_info()
+        ws = info.get("workers", {})
+        self.workers = max(1, sum(int(w.get("nthreads", 1)) for w in ws.values()))
+        self.threads_per_task = 1
+
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], **shared: Any) -> list[Any]:
+        items = list(items)
+        if not items:
+            return []
+        # Wrapped in a list so a dict or list argument travels as one object, not element-wise.
+        scattered = {k: self.client.scatter([v], broadcast=True)[0] for k, v in shared.items()}
+        futures = self.client.map(fn, items, pure=False, **scattered)
+        return self.client.gather(futures)
+
+    def close(self) -> None:
+        if getattr(self, "client", None) is not None:
+            self.client.close()
+            self.client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": self.kind, "workers": self.workers,
+                "scheduler": self.scheduler or "LocalCluster"}
+
+
+def get_executor(kind: str | Executor | None = "local", scheduler: str | None = None, *,
+                 workers: int | None = None) -> Executor:
+    """An executor by name.
+
+    Parameters
+    ----------
+    kind
+        ``local`` (default), ``processes`` or ``dask``; an :class:`Executor` is returned as is.
+    scheduler
+        Dask scheduler address; only with ``dask``.
+    workers
+        Processes for ``processes`` or a Dask ``LocalCluster`` (default: one per core).
+
+    Raises
+    ------
+    ValidationError
+        For an unknown kind, a scheduler without ``dask``, or an unreachable scheduler.
+    """
+    if isinstance(kind, Executor):
+        return kind
+    kind = kind or "local"
+    if kind not in EXECUTORS:
+        raise ValidationError(f"unknown executor {kind!r}; use one of {', '.join(EXECUTORS)}")
+    if scheduler and kind != "dask":
+        raise ValidationError(f"--scheduler only applies to the dask executor, not {kind!r}")
+    if workers is not None and int(workers) < 1:
+        raise ValidationError(f"workers must be at least 1, not {workers}")
+    if kind == "processes":
+        return ProcessExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(scheduler, workers)
+    return Executor()
+
+
+def chunks(n: int, parts: int) -> Sequence[range]:
+    """``parts`` contiguous ranges covering ``range(n)``, as even as possible (none empty)."""
+    if n <= 0:
+        return []
+    parts = max(1, min(int(parts), n))
+    bounds = [round(i * n / parts) for i in range(parts + 1)]
+    return [range(bounds[i], bounds[i + 1]) for i in range(parts)]
