@@ -35,15 +35,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import _measure  # bench/_measure.py: scripts run from bench/ have it on sys.path
+from _measure import peak_rss_mb
 
 #: Targets for 1 M elements: ingest seconds and peak RSS (MiB), load + graph seconds.
 INGEST_SECONDS, INGEST_RSS_MB, LOAD_GRAPH_SECONDS = 15.0, 2048.0, 3.0
@@ -52,45 +54,9 @@ STAGES = ("ingest", "load_graph", "baseline", "connectivity")
 
 # --- measuring ------------------------------------------------------------------------------------
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process in MiB (VmHWM; getrusage where /proc is missing)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def machine() -> dict:
-    """What the numbers were measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gb = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    versions = {}
-    for mod in ("numpy", "pandas", "pyarrow", "duckdb", "scipy", "networkx"):
-        try:
-            versions[mod] = __import__(mod).__version__
-        except ImportError:
-            versions[mod] = "missing"
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb,
-            "python": platform.python_version(), "os": platform.platform(), **versions}
+    return _measure.machine(("numpy", "pandas", "pyarrow", "duckdb", "scipy", "networkx"))
 
-
-# --- the stages (run in child processes) -----------------------------------------------------------
 
 def stage_generate(args) -> dict:
     from cleanpath.build.synthetic import synthetic_network, write_csv

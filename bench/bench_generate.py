@@ -25,7 +25,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -33,40 +32,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import _measure  # bench/_measure.py: scripts run from bench/ have it on sys.path
+from _measure import peak_rss_mb
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 30.0
 TARGET_RSS_MB = 3 * 1024
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process in MiB (VmHWM)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem = round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    versions = {m: __import__(m).__version__ for m in ("numpy", "pandas", "pyarrow", "duckdb", "scipy")}
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem, "python": platform.python_version(),
-            **versions}
+    return _measure.machine(("numpy", "pandas", "pyarrow", "duckdb", "scipy"))
 
 
 def one_run(country: str, scale: float, seed: int) -> dict:
