@@ -18,7 +18,7 @@ def test_generated_docs_are_current():
 
 def test_every_command_and_option_is_documented():
     doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    for path, cmd in _walk(cli, ["cleanpath"]):
+    for path, cmd, _ctx in _walk(cli, ["cleanpath"]):
         assert f"`{' '.join(path)}`" in doc
         assert cmd.help, f"{' '.join(path)} has no help text"
         for p in cmd.params:
@@ -38,7 +38,7 @@ def test_every_table_and_column_is_documented():
 def test_every_question_is_in_the_readme_and_architecture():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     arch = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
-    for path, _cmd in _walk(cli, ["cleanpath"]):
+    for path, _cmd, _ctx in _walk(cli, ["cleanpath"]):
         if len(path) == 2:
             assert f"cleanpath {path[1]}" in readme, f"README does not mention `cleanpath {path[1]}`"
     for folder in ("model", "io", "store", "analysis", "cli"):
