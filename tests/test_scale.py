@@ -47,6 +47,10 @@ def test_processes_run_elsewhere_in_order_and_raise_task_errors():
         assert ex.map(weighted_sum, []) == []
         with pytest.raises(ValueError, match="item 3 is bad"):
             ex.map(fail_on_three, [1, 2, 3, 4])
+        # Without shared arguments the same two worker processes serve call after call.
+        first = {o[1] for o in ex.map(weighted_sum, ITEMS)}
+        second = {o[1] for o in ex.map(weighted_sum, ITEMS)}
+        assert len(first | second) <= 2 and ex.map(fail_on_three, [5]) == [10]
 
 
 def test_dask_local_cluster_two_workers():

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any, Callable, Iterable, Sequence
 
@@ -100,16 +101,33 @@ class ProcessExecutor(Executor):
         super().__init__()
         self.workers = int(workers or os.cpu_count() or 1)
         self.threads_per_task = 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self, shared: dict[str, Any]) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
+                                   initializer=_set_shared, initargs=(shared,))
 
     def map(self, fn: Callable[..., Any], items: Iterable[Any], **shared: Any) -> list[Any]:
         items = list(items)
         if not items:
             return []
-        # A pool per call: the shared arguments travel once per worker process, at its start.
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=get_context("spawn"),
-                                 initializer=_set_shared, initargs=(shared,)) as pool:
-            futures = [pool.submit(_call_with_shared, fn, item) for item in items]
-            return [f.result() for f in futures]
+        if shared:
+            # A pool of its own: the shared arguments travel once per worker process, at its start.
+            with self._new_pool(shared) as pool:
+                return [f.result() for f in [pool.submit(_call_with_shared, fn, i) for i in items]]
+        # Without shared arguments the workers (and their imports) are kept for the next call.
+        if self._pool is None:
+            self._pool = self._new_pool({})
+        try:
+            return [f.result() for f in [self._pool.submit(_call_with_shared, fn, i) for i in items]]
+        except BrokenProcessPool:
+            self._pool = None  # a worker died (killed, out of memory): start afresh next time
+            raise
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 # -- dask ------------------------------------------------------------------------------------------
