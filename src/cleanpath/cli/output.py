@@ -62,6 +62,16 @@ def _rich_table(name: str, df: pd.DataFrame, limit: int) -> RichTable:
     return t
 
 
+def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
+    """List cells (witness paths, element sets) as ``|``-separated text, as the interchange files do."""
+    out = df
+    for c in df.columns:
+        if df[c].dtype == object and df[c].map(lambda v: isinstance(v, (list, tuple))).any():
+            out = out.copy() if out is df else out
+            out[c] = df[c].map(lambda v: "|".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+    return out
+
+
 def render(result: Result, fmt: str, *, table: str | None = None, limit: int = 30) -> None:
     """Print a result to stdout in the chosen format."""
     if fmt == "json":
@@ -76,7 +86,7 @@ def render(result: Result, fmt: str, *, table: str | None = None, limit: int = 3
             buf = io.StringIO()
             if table == "all":
                 buf.write(("\n" if i else "") + f"# {name}\n")
-            result.tables[name].to_csv(buf, index=False)
+            _csv_ready(result.tables[name]).to_csv(buf, index=False)
             sys.stdout.write(buf.getvalue())
         return
     con = _stdout()
