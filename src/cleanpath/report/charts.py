@@ -53,9 +53,11 @@ def charts_for(results: list[Result]) -> dict[str, dict[str, str]]:
         elif r.question == "audit":
             br = t.get("by_rule")
             if br is not None and len(br) and "rule_id" in br:
-                count_col = next((k for k in ("violation", "findings", "warning") if k in br), None)
-                if count_col:
-                    c["findings by rule"] = _bars(br, "rule_id", count_col, colour="#d62828")
+                counts = br[[k for k in ("violation", "warning", "info") if k in br]].sum(axis=1)
+                d = pd.DataFrame({"rule": br["pack"].astype(str) + "/" + br["rule_id"].astype(str),
+                                  "findings": counts.astype(float)})
+                c["findings by rule (violations, warnings and info)"] = _bars(d, "rule", "findings",
+                                                                              colour="#d62828")
         elif r.question == "outage":
             lost = r.summary.get("lost_by_domain") or {}
             if lost:

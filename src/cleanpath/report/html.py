@@ -76,20 +76,22 @@ def table_html(df: pd.DataFrame, *, limit: int = 40) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
 
 
-def bar_chart_svg(labels: list[str], values: list[float], *, width: int = 560, colour: str = "#457b9d",
+def bar_chart_svg(labels: list[str], values: list[float], *, width: int = 640, colour: str = "#457b9d",
                   unit: str = "") -> str:
-    """A horizontal bar chart as inline SVG."""
+    """A horizontal bar chart as inline SVG (the label column widens to fit the longest label)."""
     if not values:
         return ""
     h = 18 * len(values) + 10
     vmax = max(max(values), 1e-12)
+    label_w = min(320, 12 + 6.5 * max(len(str(lab)) for lab in labels))
+    bar_w = width - label_w - 80
     bars = []
     for i, (lab, v) in enumerate(zip(labels, values)):
-        w = (width - 220) * v / vmax
+        w = bar_w * v / vmax
         y = 5 + 18 * i
-        bars.append(f"<text x='150' y='{y + 12}' text-anchor='end' font-size='11'>{html.escape(str(lab))}</text>"
-                    f"<rect x='155' y='{y + 2}' width='{w:.1f}' height='13' fill='{colour}'/>"
-                    f"<text x='{160 + w:.1f}' y='{y + 12}' font-size='11'>{html.escape(_fmt(v))}{unit}</text>")
+        bars.append(f"<text x='{label_w - 5:.0f}' y='{y + 12}' text-anchor='end' font-size='11'>{html.escape(str(lab))}</text>"
+                    f"<rect x='{label_w:.0f}' y='{y + 2}' width='{w:.1f}' height='13' fill='{colour}'/>"
+                    f"<text x='{label_w + 5 + w:.1f}' y='{y + 12}' font-size='11'>{html.escape(_fmt(v))}{unit}</text>")
     return f"<svg width='{width}' height='{h}' xmlns='http://www.w3.org/2000/svg'>{''.join(bars)}</svg>"
 
 
