@@ -118,6 +118,17 @@ def _read_limited(stream: BinaryIO, label: str, limit: int, *, compressed: int |
     return buf.getvalue()
 
 
+def expand_paths(paths) -> list[Path]:
+    """Files named directly, plus the visible files of named directories (sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(q for q in p.iterdir() if q.is_file() and not q.name.startswith("."))
+        else:
+            out.append(p)
+    return out
+
+
 def read_input(path: str | Path, *, limit: int | None = None) -> InputFile:
     """Read a file's bytes; gzip data (by its magic bytes) is decompressed with a size limit.
 

@@ -50,8 +50,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -60,7 +59,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from cleanpath.errors import MAX_PROBLEMS, Problem, ProblemCollector, ValidationError
-from cleanpath.io.guard import InputFile, check_text, read_input
+from cleanpath.io.guard import InputFile, check_text, expand_paths, read_input
 from cleanpath.io.registry import Imported, as_paths
 from cleanpath.model.schema import ELEMENTS, LINKS, OPERATORS, SITES
 from cleanpath.model.validate import Source, arrow_frame
@@ -465,16 +464,6 @@ def _read_cells(f: InputFile) -> _Cells:
                   cols["cell"][0], cols["lon"][0], cols["lat"][0], weight)
 
 
-def _files(paths: Iterable[Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            out += sorted(q for q in p.iterdir() if q.is_file() and not q.name.startswith("."))
-        else:
-            out.append(p)
-    return out
-
-
 # --- geometry helpers ----------------------------------------------------------------------------
 
 def _xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -763,7 +752,7 @@ def import_opencellid(paths, *, vendor: str | None = None, country: str | None =
         Unreadable files or bad rows (every problem with file and line, up to 100); nothing is
         imported.
     """
-    files = _files(as_paths(paths))
+    files = expand_paths(as_paths(paths))
     if not files:
         raise ValidationError("no input files given")
     if country is not None:

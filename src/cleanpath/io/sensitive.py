@@ -37,7 +37,7 @@ import math
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cleanpath.errors import MAX_PROBLEMS, Problem, ProblemCollector, ValidationError
-from cleanpath.io.guard import InputFile, check_text, read_input
+from cleanpath.io.guard import InputFile, check_text, expand_paths, read_input
 from cleanpath.io.registry import Imported, as_paths
 from cleanpath.io.tables import read_csv_bytes
 from cleanpath.model.schema import SENSITIVE_SITES
@@ -510,16 +510,6 @@ def _check_options(kind, radius_m, country) -> str | None:
     return country
 
 
-def _files(paths: Iterable[Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            out += sorted(q for q in p.iterdir() if q.is_file() and not q.name.startswith("."))
-        else:
-            out.append(p)
-    return out
-
-
 def import_sensitive(paths, *, kind: str | None = None, radius_m: float | None = None,
                      country: str | None = None, **_ignored) -> Imported:
     """Import sensitive sites from CSV or GeoJSON files.
@@ -548,7 +538,7 @@ def import_sensitive(paths, *, kind: str | None = None, radius_m: float | None =
         Every problem found (up to 100), with file and line (GeoJSON: the feature number).
     """
     country = _check_options(kind, radius_m, country)
-    files = _files(as_paths(paths))
+    files = expand_paths(as_paths(paths))
     if not files:
         raise ValidationError("no input files given")
     problems = ProblemCollector()

@@ -11,7 +11,7 @@ import csv
 import io
 import zipfile
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ from cleanpath.io.guard import (InputFile, Locator, check_text, csv_quote_spans,
                                  read_input, zip_members)
 from cleanpath.model.schema import TABLES
 from cleanpath.model.validate import Source
+
+if TYPE_CHECKING:
+    from cleanpath.io.registry import Imported
 
 RawTables = dict[str, pd.DataFrame]
 Sources = dict[str, Source]
