@@ -1214,15 +1214,24 @@ class _Core:
     roles: dict[str, np.ndarray]
 
 
+def _sites_near(b: _Builder, g: _Geo, rng: np.random.Generator, places: np.ndarray, *, spread_km: float,
+                ids, operator_id: str, kind: str):
+    """Sites a few km (uniform in +-``spread_km`` east and north) from the given places.
+
+    Returns the site positions and their latitudes and longitudes.
+    """
+    east, north = rng.uniform(-spread_km, spread_km, size=(2, places.size))
+    lat, lon = geo.offset_points(g.places.lat[places], g.places.lon[places], east, north)
+    return b.add_sites(ids, operator_id, kind, lat, lon, g.places.region[places]), lat, lon
+
+
 def _core(b: _Builder, g: _Geo, op: _Operator, dc_places: np.ndarray, seed: int) -> _Core:
     spec = op.spec
     rng = _rng(seed, op.index, 5)
     places = dc_places[: spec.data_centres]
     n = places.size
-    east, north = rng.uniform(-3, 3, size=(2, n))
-    lat, lon = geo.offset_points(g.places.lat[places], g.places.lon[places], east, north)
-    sites = b.add_sites(_ids(f"{spec.operator_id}-dc", n, 1), spec.operator_id, "core_dc", lat, lon,
-                        g.places.region[places])
+    sites, lat, lon = _sites_near(b, g, rng, places, spread_km=3, ids=_ids(f"{spec.operator_id}-dc", n, 1),
+                        operator_id=spec.operator_id, kind="core_dc")
     hub_dates = _dates(rng, "hub", n)
     router = b.add_elements(sites, "transport.router", spec.transport_vendor, "none", hub_dates, b.suffix("router"))
     optical = b.add_elements(sites, "transport.optical", spec.optical_vendor, "none", hub_dates, b.suffix("optical"))
@@ -1315,10 +1324,8 @@ def _gateways(b: _Builder, g: _Geo, op: _Operator, core: _Core, cities: np.ndarr
     # Small operators peer only in the two main exchange cities.
     cities = cities if spec.market_share >= 0.1 else cities[:2]
     n = cities.size
-    east, north = rng.uniform(-2, 2, size=(2, n))
-    lat, lon = geo.offset_points(g.places.lat[cities], g.places.lon[cities], east, north)
-    sites = b.add_sites(_ids(f"{spec.operator_id}-gw", n, 2), spec.operator_id, "gateway", lat, lon,
-                        g.places.region[cities])
+    sites, lat, lon = _sites_near(b, g, rng, cities, spread_km=2, ids=_ids(f"{spec.operator_id}-gw", n, 2),
+                        operator_id=spec.operator_id, kind="gateway")
     day = _dates(rng, "gateway", n)
     router = b.add_elements(sites, "transport.router", spec.transport_vendor, "none", day, b.suffix("router"))
     fw = b.add_elements(sites, "security.firewall", spec.security_vendor, "none", day, b.suffix("firewall"))
