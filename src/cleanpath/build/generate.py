@@ -1231,7 +1231,7 @@ def _core(b: _Builder, g: _Geo, op: _Operator, dc_places: np.ndarray, seed: int)
     places = dc_places[: spec.data_centres]
     n = places.size
     sites, lat, lon = _sites_near(b, g, rng, places, spread_km=3, ids=_ids(f"{spec.operator_id}-dc", n, 1),
-                        operator_id=spec.operator_id, kind="core_dc")
+                                  operator_id=spec.operator_id, kind="core_dc")
     hub_dates = _dates(rng, "hub", n)
     router = b.add_elements(sites, "transport.router", spec.transport_vendor, "none", hub_dates, b.suffix("router"))
     optical = b.add_elements(sites, "transport.optical", spec.optical_vendor, "none", hub_dates, b.suffix("optical"))
@@ -1325,7 +1325,7 @@ def _gateways(b: _Builder, g: _Geo, op: _Operator, core: _Core, cities: np.ndarr
     cities = cities if spec.market_share >= 0.1 else cities[:2]
     n = cities.size
     sites, lat, lon = _sites_near(b, g, rng, cities, spread_km=2, ids=_ids(f"{spec.operator_id}-gw", n, 2),
-                        operator_id=spec.operator_id, kind="gateway")
+                                  operator_id=spec.operator_id, kind="gateway")
     day = _dates(rng, "gateway", n)
     router = b.add_elements(sites, "transport.router", spec.transport_vendor, "none", day, b.suffix("router"))
     fw = b.add_elements(sites, "security.firewall", spec.security_vendor, "none", day, b.suffix("firewall"))
