@@ -121,11 +121,9 @@ def _vendor(name: str, cat, present: set[str]) -> str | None:
 def _pack_vendors(ref: str, net, candidates: np.ndarray, as_of: dt.date,
                   problems: ProblemCollector) -> set[str] | None:
     """Untrusted vendors of a policy pack or file, or None if ``ref`` is neither."""
-    try:
-        from cleanpath.policy.loader import load_policy, shipped_packs
-    except ImportError:  # the policy engine is an optional part of the tree
-        return None
     from cleanpath.errors import ValidationError
+    from cleanpath.policy.engine import vendor_flags
+    from cleanpath.policy.loader import load_policy, shipped_packs
 
     if ref not in shipped_packs() and not Path(ref).is_file():
         return None
@@ -139,26 +137,5 @@ def _pack_vendors(ref: str, net, candidates: np.ndarray, as_of: dt.date,
     out: set[str] = set()
     hq = dict(zip(net.catalogue.table["vendor_id"].astype(str), net.catalogue.table["hq_country"]))
     for r in chosen:
-        out |= set(candidates[vendor_flags(r.vendors, candidates, hq, as_of)].tolist())
+        out |= set(candidates[vendor_flags(r.vendors, candidates, as_of, hq)].tolist())
     return out
-
-
-def vendor_flags(expr, values: np.ndarray, hq: dict[str, str], as_of: dt.date) -> np.ndarray:
-    """Which of ``values`` (vendor ids) a policy vendor-set expression contains as of a date."""
-    from cleanpath.policy import language as L
-
-    if isinstance(expr, L.VendorIds):
-        return np.isin(values, np.asarray(expr.ids, dtype=object))
-    if isinstance(expr, L.VendorCountry):
-        return np.array([hq.get(v) in expr.countries for v in values], dtype=bool)
-    if isinstance(expr, L.VendorList):
-        on = [e.vendor for e in expr.entries if e.added <= as_of and (e.removed is None or as_of < e.removed)]
-        return np.isin(values, np.asarray(on, dtype=object))
-    if isinstance(expr, (L.VendorAll, L.VendorAny)):
-        parts = [vendor_flags(it, values, hq, as_of) for it in expr.items]
-        if not parts:
-            return np.full(len(values), isinstance(expr, L.VendorAll))
-        return np.logical_and.reduce(parts) if isinstance(expr, L.VendorAll) else np.logical_or.reduce(parts)
-    if isinstance(expr, L.VendorNot):
-        return ~vendor_flags(expr.item, values, hq, as_of)
-    raise TypeError(f"not a vendor set: {expr!r}")
