@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from cleanpath.errors import Problem, ProblemCollector, ValidationError
 from cleanpath.io import guard
-from cleanpath.io.guard import (InputFile, Locator, check_text, csv_quote_spans,
+from cleanpath.io.guard import (InputFile, Locator, check_text, csv_quote_spans, expand_paths,
                                  read_input, zip_members)
 from cleanpath.model.schema import TABLES
 from cleanpath.model.validate import Source
@@ -265,13 +265,8 @@ def read_table_file(f: InputFile) -> tuple[pd.DataFrame, Source]:
 
 
 def _inputs(paths: Iterable[str | Path]) -> Iterable[InputFile]:
-    for path in paths:
-        p = Path(path)
-        if p.is_dir():
-            files = sorted(q for q in p.iterdir() if q.is_file() and not q.name.startswith("."))
-            for q in files:
-                yield from _inputs([q])
-        elif p.suffix.lower() == ".zip":
+    for p in expand_paths(paths):
+        if p.suffix.lower() == ".zip":
             yield from zip_members(p)
         else:
             yield read_input(p)
