@@ -63,8 +63,11 @@ def make_net(elements, links, *, sites=None, sensitive=None, operators=None, dem
 
 # --- an independent oracle -------------------------------------------------------------------------
 
-def oracle_serving(net, disabled=frozenset(), alive=None) -> set[str]:
-    """The served set by the definition, with Python sets and networkx components."""
+def oracle_serving(net, disabled=frozenset(), alive=None, management=False) -> set[str]:
+    """The served set by the definition, with Python sets and networkx components.
+
+    Management links are dependencies only with ``management`` (management is not forwarding).
+    """
     el = net.elements
     ids = el["element_id"].tolist()
     ok = el["in_service"].fillna(True).astype(bool).tolist()
@@ -75,7 +78,7 @@ def oracle_serving(net, disabled=frozenset(), alive=None) -> set[str]:
     for a, b, k in zip(net.links["a"], net.links["b"], net.links["kind"]):
         if k == "transport":
             g.add_edge(a, b)
-        else:
+        elif k != "management" or (management and a != b):
             deps.setdefault(a, set()).add(b)
     s = set(up)
     while True:
@@ -154,6 +157,10 @@ def test_fixpoint_matches_oracle(seed, n):
         mask = net.elements["vendor"].to_numpy(dtype=object) == vendor
         disabled = set(net.elements["element_id"][mask])
         assert served(net, idx.without(mask)) == oracle_serving(net, disabled)
+        # the clean-path reading also needs managers, checked from the forwarding baseline
+        alive = idx.baseline() & ~mask
+        assert served(net, idx.fixpoint(alive, removed=np.flatnonzero(idx.baseline() & mask), management=True)) \
+            == oracle_serving(net, disabled, alive=served(net, alive), management=True)
 
 
 def test_dependencies_and_gateway_reach_by_hand():
@@ -165,8 +172,15 @@ def test_dependencies_and_gateway_reach_by_hand():
                     ("rt", "ems", "management")])
     idx = ServiceIndex.of(net)
     assert served(net, idx.baseline()) == {"r", "rt", "gw", "ems"}  # the island reaches no gateway
-    # switching off the EMS takes the router, and with it the radio behind it
-    assert served(net, idx.without(net.elements["vendor"].to_numpy(dtype=object) == "huawei")) == {"gw"}
+    # management is not forwarding: switching off the EMS leaves the router and radio serving,
+    # the router unmanaged
+    huawei = net.elements["vendor"].to_numpy(dtype=object) == "huawei"
+    after = idx.without(huawei)
+    assert served(net, after) == {"r", "rt", "gw"}
+    assert served(net, idx.unmanaged(after)) == {"rt"}
+    # the clean-path reading needs the manager: the router goes, and the radio behind it
+    assert served(net, idx.fixpoint(idx.baseline() & ~huawei, management=True)) == {"gw"}
+    assert served(net, idx.management_reach(huawei)) == {"ems", "rt"}
 
 
 def test_mutual_dependencies_serve_together():

@@ -250,9 +250,13 @@ class CleanPathSolver:
         self.cov = Coverage.of(net)
         self.untrusted = frozenset(untrusted)
         self.bad = idx.graph.vendor_mask(self.untrusted)
-        self.base = idx.baseline() if alive is None else idx.fixpoint(alive)
+        # the clean-path reading: an element needs its managers too (management=True)
+        self.base = idx.fixpoint(np.asarray(idx.graph.in_service, dtype=bool) if alive is None else alive,
+                                 management=True)
         hit = self.base & self.bad
-        self.clean, lab = idx.fixpoint(self.base & ~self.bad, removed=np.flatnonzero(hit), labels=True)
+        # a clean element also needs clean managers (an untrusted EMS could reconfigure it)
+        self.clean, lab = idx.fixpoint(self.base & ~self.bad, removed=np.flatnonzero(hit), labels=True,
+                                       management=True)
         has_up = np.zeros(int(lab.max()) + 2, dtype=bool)
         has_up[lab[idx.is_user_plane & self.clean]] = True
         self.clean_radio = idx.is_radio & self.clean & has_up[lab]

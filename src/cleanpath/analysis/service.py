@@ -1,9 +1,14 @@
 """The service model: which elements serve, computed as a vectorised fixpoint.
 
-An element **serves** iff it is in service and not disabled, every element it depends on serves
-(``control``: the core function it is homed on; ``management``: its EMS/OSS; ``anchor``: a 5G-NSA
-radio's 4G anchor), and it reaches a gateway (role ``gateway.internet`` or
-``gateway.interconnect``) through ``transport`` links among serving elements. A site serves while
+An element **serves** (forwards traffic) iff it is in service and not disabled, every element it
+depends on for forwarding serves (``control``: the core function it is homed on; ``anchor``: a
+5G-NSA radio's 4G anchor), and it reaches a gateway (role ``gateway.internet`` or
+``gateway.interconnect``) through ``transport`` links among serving elements.
+
+**Management is not forwarding.** An element whose EMS/OSS (``management`` link) is down keeps
+forwarding; it is only *unmanaged* (:meth:`ServiceIndex.unmanaged`). The stricter reading, where an
+element also needs its managers (the clean-path question: an element managed by an untrusted
+system is not clean), is ``fixpoint(..., management=True)``. A site serves while
 any of its radios serves (sites without radios: while any of their elements serves); a sensitive
 site has service from an operator while a serving radio of that operator lies within its radius
 (or inside its polygon).
@@ -44,8 +49,10 @@ from cleanpath.model.schema import ROLES, USER_PLANE_ROLES
 INDEX_KEY = "cleanpath.analysis.service"
 #: Roles that count as a gateway (the service model's sinks).
 GATEWAY_ROLES = ("gateway.internet", "gateway.interconnect")
-#: Link kinds an element depends on (the element is ``a``, its dependency ``b``).
-DEPENDENCY_KINDS = ("control", "management", "anchor")
+#: Link kinds an element depends on for forwarding (the element is ``a``, its dependency ``b``).
+DEPENDENCY_KINDS = ("control", "anchor")
+#: The link kind of management (``a`` is managed by ``b``): not a forwarding dependency.
+MANAGEMENT_KIND = "management"
 #: A point within a radius plus this (1 mm) counts as inside, as in :mod:`cleanpath.geo.sphere`.
 RADIUS_TOLERANCE_M = 1e-3
 
@@ -310,7 +317,11 @@ class ServiceIndex:
         Symmetric 0/1 transport adjacency without self-loops.
     dep, dep_t
         0/1 dependency adjacency (``a -> b``: a depends on b, any of control, management, anchor)
-        and its transpose (``b -> a``: who depends on b).
+        and its transpose (``b -> a``: who depends on b): the clean-path reading.
+    fwd, fwd_t
+        The same for forwarding dependencies only (control and anchor).
+    mgmt, mgmt_t
+        0/1 management adjacency (``a -> b``: a is managed by b) and its transpose.
     forest
         The peeled transport graph.
     site, operator, domain
@@ -334,6 +345,10 @@ class ServiceIndex:
     transport: sp.csr_matrix
     dep: sp.csr_matrix
     dep_t: sp.csr_matrix
+    fwd: sp.csr_matrix
+    fwd_t: sp.csr_matrix
+    mgmt: sp.csr_matrix
+    mgmt_t: sp.csr_matrix
     forest: Forest
     site: np.ndarray
     operator: np.ndarray
@@ -360,7 +375,9 @@ class ServiceIndex:
         role_in = lambda names: np.isin(g.role, [ROLES.index(r) for r in names])  # noqa: E731
         is_gw = role_in(GATEWAY_ROLES)
         transport = _binary(g.adjacency["transport"], n, drop_diagonal=True)
-        dep = _binary(sum(g.adjacency[k] for k in DEPENDENCY_KINDS), n, drop_diagonal=False)
+        fwd = _binary(sum(g.adjacency[k] for k in DEPENDENCY_KINDS), n, drop_diagonal=False)
+        mgmt = _binary(g.adjacency[MANAGEMENT_KIND], n, drop_diagonal=True)
+        dep = _binary(fwd + mgmt, n, drop_diagonal=False)
         site_ops, operators = pd.factorize(net.sites["operator_id"].to_numpy(dtype=object))
         site_ops = site_ops.astype(np.int64)
         site = np.asarray(g.site, dtype=np.int64)
@@ -369,7 +386,7 @@ class ServiceIndex:
         subs = net.sites["subscribers"].to_numpy(dtype="float64", na_value=0.0)
         return cls(graph=g, n=n, is_gateway=is_gw, is_radio=is_radio,
                    is_user_plane=role_in(USER_PLANE_ROLES), transport=transport, dep=dep,
-                   dep_t=dep.T.tocsr(), forest=Forest.build(transport, is_gw), site=site,
+                   dep_t=dep.T.tocsr(), fwd=fwd, fwd_t=fwd.T.tocsr(), mgmt=mgmt, mgmt_t=mgmt.T.tocsr(), forest=Forest.build(transport, is_gw), site=site,
                    operator=site_ops[site] if n else np.empty(0, np.int64),
                    domain=np.asarray(g.domain, dtype=np.int64),
                    operators=np.asarray(operators, dtype=object), site_operator=site_ops,
@@ -380,14 +397,19 @@ class ServiceIndex:
         """Elements of ``cand`` that reach a gateway of ``cand`` (see :meth:`Forest.reach`)."""
         return self.forest.reach(cand, self.is_gateway)
 
-    def _drop_dependents(self, cand: np.ndarray, dropped: np.ndarray) -> int:
+    def _dependencies(self, management: bool) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """The dependency matrix and its transpose, with management links if asked."""
+        return (self.dep, self.dep_t) if management else (self.fwd, self.fwd_t)
+
+    def _drop_dependents(self, cand: np.ndarray, dropped: np.ndarray, dep_t: sp.csr_matrix | None = None) -> int:
         """Remove from ``cand`` (in place) everything that depends, transitively, on ``dropped``.
 
         Returns the number of elements removed.
         """
+        dep_t = self.fwd_t if dep_t is None else dep_t
         total = 0
         while dropped.size:
-            dependents = gather_rows(self.dep_t.indptr, self.dep_t.indices, dropped)
+            dependents = gather_rows(dep_t.indptr, dep_t.indices, dropped)
             dependents = np.unique(dependents[cand[dependents]])
             cand[dependents] = False
             total += dependents.size
@@ -395,7 +417,7 @@ class ServiceIndex:
         return total
 
     def fixpoint(self, alive: np.ndarray, *, removed: np.ndarray | None = None,
-                 labels: bool = False):
+                 labels: bool = False, management: bool = False):
         """The elements that serve when only ``alive`` elements are up.
 
         Parameters
@@ -410,6 +432,12 @@ class ServiceIndex:
         labels
             Also return each serving element's transport component (see
             :meth:`Forest.element_labels`).
+        management
+            Also require every element's managers (``management`` links) to serve. Off for
+            forwarding (an element without its EMS keeps carrying traffic); on for the
+            clean-path reading, where an element managed by an untrusted system is not clean.
+            With it ``removed`` is ignored: the baseline is a forwarding fixpoint only, so every
+            management dependency is checked.
 
         Returns
         -------
@@ -417,27 +445,28 @@ class ServiceIndex:
             Boolean mask of serving elements (the greatest fixpoint of the service rules), and
             with ``labels`` the component labels.
         """
+        dep, dep_t = self._dependencies(management)
         cand = np.array(alive, dtype=bool, copy=True)
-        if removed is None:
-            broken = (self.dep @ (~cand).astype(np.int32)) > 0
+        if removed is None or management:
+            broken = (dep @ (~cand).astype(np.int32)) > 0
             dropped = np.flatnonzero(cand & broken)
             cand[dropped] = False
         else:
             dropped = np.asarray(removed, dtype=np.int64)
-        self._drop_dependents(cand, dropped)
+        self._drop_dependents(cand, dropped, dep_t)
         while True:
             serving, core_labels = self.reach(cand)
             lost = np.flatnonzero(cand & ~serving)
             # ``serving`` is closed under reach (whole components of ``cand``); it is the fixpoint
             # unless losing ``lost`` breaks some dependency, so only then is another pass needed
-            if not lost.size or not self._drop_dependents(serving, lost):
+            if not lost.size or not self._drop_dependents(serving, lost, dep_t):
                 if labels:
                     return serving, self.forest.element_labels(serving, core_labels)
                 return serving
             cand = serving
 
     def baseline(self) -> np.ndarray:
-        """Serving elements with nothing disabled (cached)."""
+        """Forwarding elements with nothing disabled (cached; management is not required)."""
         if self._baseline is None:
             self._baseline = self.fixpoint(np.asarray(self.graph.in_service, dtype=bool))
         return self._baseline
@@ -447,6 +476,37 @@ class ServiceIndex:
         base = self.baseline()
         hit = base & disabled
         return self.fixpoint(base & ~disabled, removed=np.flatnonzero(hit))
+
+    # -- management ---------------------------------------------------------------------------------
+    def unmanaged(self, after: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
+        """Elements that still serve in ``after`` but lost every manager they had in ``before``.
+
+        An element is managed while at least one of its EMS/OSS (``management`` links) serves, so
+        geo-redundant managers count: losing one of two leaves the element managed.
+
+        Parameters
+        ----------
+        after
+            Serving elements in the scenario.
+        before
+            Serving elements before it (default: the baseline).
+        """
+        before = self.baseline() if before is None else before
+        had = (self.mgmt @ before.astype(np.int32)) > 0
+        has = (self.mgmt @ after.astype(np.int32)) > 0
+        return after & had & ~has
+
+    def management_reach(self, seed: np.ndarray) -> np.ndarray:
+        """``seed`` plus everything its elements manage, transitively (an OSS reaches through its
+        EMSs to what they manage)."""
+        x = np.array(seed, dtype=bool, copy=True)
+        frontier = np.flatnonzero(x)
+        while frontier.size:  # one step per management tier (OSS, EMS, element): a few at most
+            nb = gather_rows(self.mgmt_t.indptr, self.mgmt_t.indices, frontier)
+            nb = np.unique(nb[~x[nb]])
+            x[nb] = True
+            frontier = nb
+        return x
 
     # -- what serving means for sites --------------------------------------------------------------
     def site_served(self, serving: np.ndarray) -> np.ndarray:
