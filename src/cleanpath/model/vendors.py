@@ -45,6 +45,21 @@ def normalise_name(name: str) -> str:
     return " ".join(core or words)
 
 
+def is_legal_form(text: str) -> bool:
+    """True when ``text`` has words and every one is a legal-form word (``Ltd.``, ``Co., Ltd.``, ``S.p.A.``).
+
+    Such a fragment names no vendor by itself: a vendor-set parser glues it back onto the name
+    before its comma (``Huawei Technologies Co., Ltd.``).
+
+    Examples
+    --------
+    >>> is_legal_form(" Ltd."), is_legal_form("S.p.A."), is_legal_form("ZTE"), is_legal_form("?")
+    (True, True, False, False)
+    """
+    words = re.sub(r"[^\w]+", " ", unicodedata.normalize("NFKC", str(text)).casefold()).split()
+    return bool(words) and all(w in _LEGAL for w in words)
+
+
 @dataclass(frozen=True)
 class VendorCatalogue:
     """Known vendors and the lookup from any spelling to a ``vendor_id``.
@@ -83,6 +98,18 @@ class VendorCatalogue:
     @property
     def ids(self) -> set[str]:
         return set(self.table["vendor_id"])
+
+    def spellings(self) -> dict[str, str]:
+        """Every id, name and alias the catalogue lists, mapped to its ``vendor_id`` (for suggestions)."""
+        out: dict[str, str] = {}
+        for row in self.table.itertuples(index=False):
+            names = [row.vendor_id, row.name]
+            if isinstance(row.aliases, str) and row.aliases:
+                names += row.aliases.split("|")
+            for n in names:
+                if isinstance(n, str) and n.strip():
+                    out.setdefault(n.strip(), row.vendor_id)
+        return out
 
     def resolve(self, name: str) -> str | None:
         """The ``vendor_id`` a spelling refers to, or None when it is not in the catalogue."""
