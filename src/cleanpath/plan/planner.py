@@ -30,7 +30,11 @@ import pyarrow.compute as pc
 from cleanpath.errors import ValidationError
 from cleanpath.model.network import Network
 from cleanpath.model.schema import SENSITIVE_KINDS
-from cleanpath.plan.costs import CostModel, load_costs
+from cleanpath.plan.caps import (CAP_COLUMNS, UNENCODED_COLUMNS, CapRequirements, cap_requirements,
+                                 funding_deadlines, unencoded_rules)
+from cleanpath.analysis.units import REHOME_COST, group_units
+from cleanpath.analysis.units import anchored_on as _anchored_on  # noqa: F401 (moved; kept for callers)
+from cleanpath.model.costs import CostModel, load_costs
 from cleanpath.plan.milp import INF, Model, Solution, solve
 from cleanpath.result import Result
 
@@ -40,8 +44,6 @@ OBJECTIVES = ("cost", "risk", "balanced")
 CRITICALITY = {"ran": 1.0, "transport": 2.0, "core": 20.0, "mgmt": 10.0}
 #: Crew-jobs a unit takes (a site visit is one; a core DC swap ties up several crews).
 CREW_JOBS = {"ran": 1, "transport": 1, "core": 6, "mgmt": 3}
-#: Cost of re-homing one managed element to a new management system.
-REHOME_COST = 500.0
 #: Exposure weight multiplier for units within a sensitive site's radius.
 NEAR_SENSITIVE = 3.0
 #: HiGHS presolve settings, and the default. Off: on these models HiGHS's presolve costs more than
@@ -67,6 +69,7 @@ class PlanSettings:
     gap: float = 0.01
     time_limit: float = 60.0
     presolve: str = DEFAULT_PRESOLVE
+    verbose: bool = False
 
 
 def _year_of_deadline(deadline: pd.Series, start_year: int) -> np.ndarray:
@@ -126,34 +129,11 @@ def replacement_units(net: Network, *, untrusted: set[str], deadlines: pd.DataFr
     if has_deadlines:
         bad = bad | el["element_id"].isin(deadlines["element_id"]).to_numpy(dtype=bool, na_value=False)
     bad = bad & live
-    anchor_of = _anchored_on(net, bad)
-    bad = bad | ((anchor_of >= 0) & live)
-    if not bad.any():
+    grouping = group_units(net, bad, alive=live, costs=costs)
+    if grouping is None:
         return pd.DataFrame(columns=UNIT_COLUMNS)
-    pos = np.flatnonzero(bad)
-    e = el.iloc[pos][["element_id", "site_id", "role", "vendor", "generation", "unit_cost",
-                      "installed_on"]].reset_index(drop=True)
-    cost = costs.element_costs(e)
-    # the domain of each role, worked out once per distinct role (a few dozen), not per element
-    role_code, roles = pd.factorize(e["role"].astype(object))
-    role_kind = np.array([r.split(".", 1)[0] for r in roles], dtype=object)
-    role_kind = np.where(np.isin(role_kind, ["ran", "core", "mgmt"]), role_kind, "transport")
-    kind = np.append(role_kind, "transport").astype(object)[role_code]
-    eid = e["element_id"].astype(str).to_numpy(dtype=object)
-    home = e["site_id"].astype(str).to_numpy(dtype=object)
-    # a coupled radio joins the RAN unit of its anchor's site
-    coupled = anchor_of[pos]
-    moved = coupled >= 0
-    if moved.any():
-        kind[moved] = "ran"
-        home[moved] = el["site_id"].iloc[coupled[moved]].astype(str).to_numpy(dtype=object)
-    unit_id = np.where(kind == "mgmt", "mgmt:" + eid, kind + ":" + home)
-    # A management system's unit also pays for re-homing everything it manages.
-    links = net.links
-    mgmt = links.loc[(links["kind"] == "management").to_numpy(dtype=bool, na_value=False), "b"]
-    managed = mgmt.astype(str).value_counts()
-    n_managed = pd.Series(eid).map(managed).fillna(0).to_numpy(dtype=float)
-    cost = cost + np.where(kind == "mgmt", n_managed * REHOME_COST, 0.0)
+    g = grouping
+    pos, e, cost, kind, home, eid = g.pos, g.frame, g.cost, g.kind, g.home, g.eid
     if has_deadlines:
         dl = pd.to_datetime(deadlines["deadline"].astype(object), errors="coerce")
         first = dl.groupby(deadlines["element_id"].astype(str).to_numpy()).min()
@@ -164,13 +144,9 @@ def replacement_units(net: Network, *, untrusted: set[str], deadlines: pd.DataFr
     if funded_installed_by is not None:
         inst = pd.to_datetime(e["installed_on"].astype(object), errors="coerce")
         funded = funded & ~(inst > pd.Timestamp(funded_installed_by)).to_numpy(dtype=bool)
-    # one pass of sorting does all the grouping: units in unit_id order, elements in table order
-    codes, uniq = pd.factorize(unit_id, sort=True)
-    order = np.argsort(codes, kind="stable")
-    codes_s = codes[order]
-    starts = np.flatnonzero(np.r_[True, codes_s[1:] != codes_s[:-1]])
-    size = np.diff(np.r_[starts, len(codes_s)])
-    first_el = order[starts]
+    # the grouping sorted the elements by unit once: units in unit_id order, elements in table order
+    uniq, order, starts, size, first_el = g.uniq, g.order, g.starts, g.size, g.first_el
+    codes_s = g.codes[order]
     offsets = pa.array(np.r_[starts, len(codes_s)].astype(np.int32), type=pa.int32())
     element_ids = pa.ListArray.from_arrays(offsets, pa.array(eid[order], type=pa.string()))
     dl_unit = pd.Series(deadline[order]).groupby(codes_s).min().to_numpy()
@@ -225,26 +201,6 @@ def _index_in(values, keys) -> np.ndarray:
     return idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _anchored_on(net: Network, bad: np.ndarray) -> np.ndarray:
-    """For each element, the position of the replaced element it is anchored on (-1: none)."""
-    out = np.full(len(net.elements), -1, dtype=np.int64)
-    links = net.links
-    if len(links) == 0 or not bad.any():
-        return out
-    anchor = (links["kind"] == "anchor").to_numpy(dtype=bool, na_value=False)
-    if not anchor.any():
-        return out
-    ends = pa.concat_arrays([_arrow(links.loc[anchor, "a"]), _arrow(links.loc[anchor, "b"])])
-    pos = _index_in(ends, net.elements["element_id"])  # one hash table over the element ids
-    k = int(np.count_nonzero(anchor))
-    a, b = pos[:k], pos[k:]
-    ok = (a >= 0) & (b >= 0)
-    a, b = a[ok], b[ok]
-    hit = bad[b]
-    out[a[hit]] = b[hit]
-    return out
-
-
 def _near_sensitive_elements(net: Network) -> np.ndarray | None:
     """Elements at sites near some sensitive site, as the audit engine sees it (own radius or
     polygon), or None when the network has no sensitive sites.
@@ -260,8 +216,8 @@ def _near_sensitive_elements(net: Network) -> np.ndarray | None:
     return AuditContext.of(net).scope_mask(ScopeNear(kinds=tuple(SENSITIVE_KINDS)))
 
 
-def unit_classes(units: pd.DataFrame, settings: PlanSettings, *, aggregate: bool = True
-                 ) -> tuple[pd.DataFrame, np.ndarray]:
+def unit_classes(units: pd.DataFrame, settings: PlanSettings, *, aggregate: bool = True,
+                 cap_contrib: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Aggregate identical units into classes.
 
     Units share a class when everything the model knows of them agrees: kind, region, last year
@@ -280,13 +236,17 @@ def unit_classes(units: pd.DataFrame, settings: PlanSettings, *, aggregate: bool
         The plan's settings (for the start year).
     aggregate
         False gives one class per unit (the naive binary model, for benchmarks and tests).
+    cap_contrib
+        ``(units, K)``: what each unit removes from each share-cap requirement
+        (:class:`cleanpath.plan.caps.CapRequirements`). Part of the class key, so that units of a
+        class stay interchangeable for the cap rows too; the classes get columns ``cap_0`` ...
 
     Returns
     -------
     classes, class_of_unit
         ``classes`` has class, kind, region, deadline_year (0-based, None without a deadline),
-        near_sensitive, count, unit_cost, funded_share, weight, crew_jobs; ``class_of_unit`` the
-        class of each row of ``units``.
+        near_sensitive, count, unit_cost, funded_share, weight, crew_jobs (and the cap columns);
+        ``class_of_unit`` the class of each row of ``units``.
     """
     dl_year = _year_of_deadline(units["deadline"], settings.start_year)
     cost = units["cost"].to_numpy(dtype=float)
@@ -297,6 +257,9 @@ def unit_classes(units: pd.DataFrame, settings: PlanSettings, *, aggregate: bool
         "weight": units["weight"].to_numpy(dtype=float), "jobs": units["crew_jobs"].to_numpy(dtype=np.int64),
         "near": units["near_sensitive"].to_numpy(dtype=bool),
     })
+    n_caps = 0 if cap_contrib is None else int(cap_contrib.shape[1])
+    for k in range(n_caps):
+        key[f"cap_{k}"] = np.asarray(cap_contrib[:, k], dtype=float)
     if aggregate:
         codes = key.groupby(list(key.columns), sort=True).ngroup().to_numpy(dtype=np.int64)
     else:
@@ -317,6 +280,8 @@ def unit_classes(units: pd.DataFrame, settings: PlanSettings, *, aggregate: bool
         "weight": rep["weight"].to_numpy(),
         "crew_jobs": rep["jobs"].to_numpy(),
     })
+    for k in range(n_caps):
+        cls[f"cap_{k}"] = rep[f"cap_{k}"].to_numpy(dtype=float)
     cls.loc[dl < 0, "deadline_year"] = pd.NA
     return cls, codes
 
@@ -331,6 +296,7 @@ class _Built:
     deadline_class: np.ndarray
     net_cost: np.ndarray     # per unit of each class, net of funding
     extra_money: np.ndarray | None = None
+    cap_rows: np.ndarray | None = None
 
 
 def _net_cost(cls: pd.DataFrame, s: PlanSettings) -> np.ndarray:
@@ -371,12 +337,15 @@ def _objective(cls: pd.DataFrame, s: PlanSettings, net_cost: np.ndarray) -> np.n
     return scale * (cost_term / total_cost - exposure_saved / total_exposure)
 
 
-def _build(cls: pd.DataFrame, s: PlanSettings, *, mode: str = "plan", deadline_shift: int = 0) -> _Built:
+def _build(cls: pd.DataFrame, s: PlanSettings, *, mode: str = "plan", deadline_shift: int = 0,
+           caps: CapRequirements | None = None) -> _Built:
     """The MILP: x[c, y] = units of class c replaced in year y.
 
     ``mode`` is ``plan`` (the user's objective), ``extra_money`` (an elastic, unpriced budget whose
     use is minimised: the least extra money that meets every deadline) or ``feasible`` (no
-    objective: does any schedule exist, for the least-extra-time search).
+    objective: does any schedule exist, for the least-extra-time search). ``caps`` adds one row per
+    share-cap requirement: the units of each class replaced up to the cap's year, weighted by the
+    class's ``cap_k`` contribution, remove at least what the cap needs (shifted like the deadlines).
     """
     C, H = len(cls), s.horizon
     m = Model()
@@ -414,7 +383,17 @@ def _build(cls: pd.DataFrame, s: PlanSettings, *, mode: str = "plan", deadline_s
                           np.full(R * H, -INF), np.full(R * H, float(s.crews)),
                           [f"crews {r} {s.start_year + y}" for r in regions for y in years])
         crew_rows = {r: rows[i * H:(i + 1) * H] for i, r in enumerate(regions)}
-    return _Built(m, x, budget_rows, crew_rows, deadline_rows, d_cls, net_cost, extra)
+    cap_rows = None
+    if caps is not None and caps.k:
+        # the cap holds after the work of years 0..Y: every year up to Y counts for every class
+        cy = np.minimum(caps.year + deadline_shift, H - 1)
+        contrib = np.stack([cls[f"cap_{k}"].to_numpy(dtype=float) for k in range(caps.k)], axis=1)  # (C, K)
+        kk, cc = np.nonzero(contrib.T > 0)
+        upto = years[None, :] <= cy[kk, None]                  # (entries, years)
+        e, yy = np.nonzero(upto)
+        cap_rows = m.add_rows(kk[e], x[cc[e], yy], contrib[cc[e], kk[e]], caps.need, np.full(caps.k, INF),
+                              list(caps.names))
+    return _Built(m, x, budget_rows, crew_rows, deadline_rows, d_cls, net_cost, extra, cap_rows)
 
 
 def plan_model(units: pd.DataFrame, settings: PlanSettings, *, aggregate: bool = True
@@ -442,7 +421,7 @@ def plan_model(units: pd.DataFrame, settings: PlanSettings, *, aggregate: bool =
 
 
 def _solve(built: _Built, s: PlanSettings, **kw) -> Solution:
-    opts = {"gap": s.gap, "time_limit": s.time_limit, "presolve": s.presolve, **kw}
+    opts = {"gap": s.gap, "time_limit": s.time_limit, "presolve": s.presolve, "verbose": s.verbose, **kw}
     return solve(built.model, **opts)
 
 
@@ -479,14 +458,35 @@ def _collision(cls: pd.DataFrame, s: PlanSettings, net_cost: np.ndarray, shift: 
     return None
 
 
-def _diagnose(cls: pd.DataFrame, s: PlanSettings) -> dict:
+def _cap_shortfall(cls: pd.DataFrame, caps: CapRequirements | None) -> str | None:
+    """A share cap that no schedule can meet: the units the plan may replace hold too little."""
+    if caps is None or not caps.k:
+        return None
+    count = cls["count"].to_numpy(dtype=float)
+    for k in range(caps.k):
+        have = float((cls[f"cap_{k}"].to_numpy(dtype=float) * count).sum())
+        if have + 1e-9 < caps.need[k]:
+            return (f"{caps.names[k]}: the cap needs {caps.need[k]:,.6g} removed, but the replaceable units hold "
+                    f"only {have:,.6g} (the rest is equipment the plan may not touch, or sites whose "
+                    "flagged equipment is split over several units)")
+    return None
+
+
+def _diagnose(cls: pd.DataFrame, s: PlanSettings, caps: CapRequirements | None = None) -> dict:
     """Why a plan is infeasible: the colliding deadline, the least extra money, the least extra time."""
     out: dict = {}
     net_cost = _net_cost(cls, s)
     collision = _collision(cls, s, net_cost)
     if collision:
         out["colliding_deadline"] = collision
-    b = _build(cls, s, mode="extra_money")
+    shortfall = _cap_shortfall(cls, caps)
+    if shortfall:
+        out["unreachable_cap"] = shortfall
+        out["extra_money_total"] = None
+        out["extra_years_needed"] = None
+        out["note"] = "neither money nor time helps: replace more vendors' equipment (untrusted) or fix the cap's scope"
+        return out
+    b = _build(cls, s, mode="extra_money", caps=caps)
     elastic = _solve(b, s)
     if elastic.feasible:
         extra = elastic.values[b.extra_money]
@@ -501,7 +501,7 @@ def _diagnose(cls: pd.DataFrame, s: PlanSettings) -> dict:
         s2 = replace(s, horizon=s.horizon + k, budget=tuple(s.budget) + (s.budget[-1],) * k)
         if _collision(cls, s2, net_cost, shift=k) is not None:
             continue
-        trial = _solve(_build(cls, s2, mode="feasible", deadline_shift=k), s2,
+        trial = _solve(_build(cls, s2, mode="feasible", deadline_shift=k, caps=caps), s2,
                        time_limit=min(s.time_limit, 20.0))
         if trial.feasible:
             out["extra_years_needed"] = k
@@ -520,7 +520,7 @@ def plan_replacement(net: Network, *, untrusted: set[str], start_year: int, hori
                      objective: str = "balanced",
                      discount_rate: float = 0.05, costs: CostModel | None = None, gap: float = 0.01,
                      time_limit: float = 60.0, presolve: str = DEFAULT_PRESOLVE, explain: bool = False,
-                     aggregate: bool = True) -> Result:
+                     aggregate: bool = True, cap_rules: Sequence = (), verbose: bool = False) -> Result:
     """A cost-optimal, deadline-meeting replacement schedule.
 
     Parameters
@@ -556,6 +556,11 @@ def plan_replacement(net: Network, *, untrusted: set[str], start_year: int, hori
     aggregate
         Aggregate identical units into integer counts (default). False solves the naive model with
         one binary per unit and year: the same optimum, much slower (for benchmarks and tests).
+    cap_rules
+        Policy rules whose violation-severity ``cap`` rules the schedule must meet, each from its
+        binding date (see :mod:`cleanpath.plan.caps`); other rules are ignored here.
+    verbose
+        Write the solver's log to stderr (stdout never gets it).
 
     Returns
     -------
@@ -568,12 +573,13 @@ def plan_replacement(net: Network, *, untrusted: set[str], start_year: int, hori
                            deadlines=deadlines, crews=crews, funding_share=funding_share,
                            funded_vendors=funded_vendors, funded_installed_by=funded_installed_by,
                            objective=objective, discount_rate=discount_rate, costs=costs, gap=gap,
-                           time_limit=time_limit, presolve=presolve, explain=explain, aggregate=aggregate)
+                           time_limit=time_limit, presolve=presolve, explain=explain, aggregate=aggregate,
+                           cap_rules=cap_rules, verbose=verbose)
     return result
 
 
 def _settings(*, start_year, horizon, budget, crews, funding_share, objective, discount_rate, gap, time_limit,
-              presolve) -> PlanSettings:
+              presolve, verbose=False) -> PlanSettings:
     if objective not in OBJECTIVES:
         raise ValidationError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
     if not isinstance(horizon, (int, np.integer)) or horizon < 1 or horizon > 50:
@@ -592,16 +598,16 @@ def _settings(*, start_year, horizon, budget, crews, funding_share, objective, d
     if not gap >= 0:
         raise ValidationError(f"gap must be non-negative, got {gap}")
     return PlanSettings(start_year, horizon, budgets, crews, funding_share, objective, discount_rate, gap,
-                        time_limit, presolve)
+                        time_limit, presolve, bool(verbose))
 
 
 def _plan(net: Network, *, untrusted, start_year, horizon, budget, deadlines, crews, funding_share,
           funded_vendors, funded_installed_by, objective, discount_rate, costs, gap, time_limit, presolve,
-          explain, aggregate) -> tuple[Result, pd.DataFrame]:
+          explain, aggregate, cap_rules=(), verbose=False) -> tuple[Result, pd.DataFrame]:
     """:func:`plan_replacement`, also handing back the units (with their element ids)."""
     s = _settings(start_year=start_year, horizon=horizon, budget=budget, crews=crews, funding_share=funding_share,
                   objective=objective, discount_rate=discount_rate, gap=gap, time_limit=time_limit,
-                  presolve=presolve)
+                  presolve=presolve, verbose=verbose)
     untrusted = set(untrusted)
     units = replacement_units(net, untrusted=untrusted, deadlines=deadlines, costs=costs,
                               funded_vendors=funded_vendors, funded_installed_by=funded_installed_by)
@@ -612,8 +618,9 @@ def _plan(net: Network, *, untrusted, start_year, horizon, budget, deadlines, cr
         return Result("plan", net.name, params, {"status": "nothing to replace", "units": 0},
                       {"schedule": units.drop(columns=["element_ids"]), "years": pd.DataFrame(),
                        "binding": pd.DataFrame()}), units
-    cls, class_of_unit = unit_classes(units, s, aggregate=aggregate)
-    built = _build(cls, s)
+    caps, cap_notes = cap_requirements(net, cap_rules, units, start_year=start_year, horizon=horizon)
+    cls, class_of_unit = unit_classes(units, s, aggregate=aggregate, cap_contrib=caps.contrib)
+    built = _build(cls, s, caps=caps)
     sol = _solve(built, s)
     summary = {"status": sol.status, "units": int(len(units)), "classes": int(len(cls)),
                "variables": int(built.model.n_cols), "rows": int(built.model.n_rows),
@@ -622,13 +629,14 @@ def _plan(net: Network, *, untrusted, start_year, horizon, budget, deadlines, cr
     if not sol.feasible:
         if sol.infeasible:
             summary["status"] = "infeasible"
-            summary.update(_diagnose(cls, s))
+            summary.update(_diagnose(cls, s, caps))
         else:  # stopped (time limit) before finding any schedule: nothing is known to be wrong
             summary["note"] = (f"no schedule found within {s.time_limit:g} s; raise the time limit or the gap")
         summary["overdue_at_start"] = int(overdue.sum())
         return Result("plan", net.name, params, summary,
                       {"schedule": units.drop(columns=["element_ids"]).assign(year=np.nan),
-                       "years": pd.DataFrame(), "binding": pd.DataFrame()}), units
+                       "years": pd.DataFrame(), "binding": pd.DataFrame(), "caps": caps.table,
+                       "unencoded_rules": pd.DataFrame(cap_notes, columns=UNENCODED_COLUMNS)}), units
     counts = np.rint(sol.values[built.x]).astype(np.int64)  # (classes, years)
     year = _assign_years(units, class_of_unit, counts)
     schedule = units.copy()
@@ -651,7 +659,9 @@ def _plan(net: Network, *, untrusted, start_year, horizon, budget, deadlines, cr
     result = Result("plan", net.name, params, summary,
                     {"schedule": schedule.drop(columns=["element_ids"]).sort_values(["year", "unit_id"],
                                                                                      ignore_index=True),
-                     "years": _years_table(schedule, s), "binding": binding})
+                     "years": _years_table(schedule, s), "binding": binding,
+                     "caps": caps.after(schedule["year"].to_numpy(dtype=float), start_year),
+                     "unencoded_rules": pd.DataFrame(cap_notes, columns=UNENCODED_COLUMNS)})
     return result, units
 
 
@@ -843,21 +853,33 @@ def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFram
 def run_plan(net: Network, *, policies, start_year: int, horizon: int, budget, crews: float | None = None,
              programme: str | None = None, objective: str = "balanced", untrusted=None, costs=None,
              discount_rate: float = 0.05, gap: float = 0.01, time_limit: float = 60.0,
-             presolve: str = DEFAULT_PRESOLVE, explain: bool = False, on_step=None) -> Result:
-    """The ``plan`` question: deadlines from policy packs, optional funding, the schedule and its
-    compliance curve (findings at the end of each year, from the audit engine).
+             presolve: str = DEFAULT_PRESOLVE, explain: bool = False, on_step=None,
+             verbose: bool = False) -> Result:
+    """The ``plan`` question: deadlines and share caps from policy packs, optional funding, the
+    schedule and its compliance curve (findings at the end of each year, from the audit engine).
 
-    Parameters are those of :func:`plan_replacement`, plus ``policies`` (packs whose deadlines bind),
+    Parameters are those of :func:`plan_replacement`, plus ``policies`` (packs whose rules bind),
     ``programme`` (a funding programme id: its covered vendors' gear installed by its cut-off date is
-    reimbursed at the programme's pro-rata factor as of 1 January of ``start_year``) and ``costs``
-    (a cost YAML path).
+    reimbursed at the programme's pro-rata factor as of 1 January of ``start_year``), ``costs``
+    (a cost YAML path) and ``verbose`` (the solver's log on stderr).
+
+    Every violation-severity rule of the packs is encoded: ``remove_by``, ``forbid``, ``no_new``
+    and ``funding`` as element deadlines, ``cap`` as share requirements per operator from its
+    binding date (:mod:`cleanpath.plan.caps`). Rules the plan cannot encode are listed in the table
+    ``unencoded_rules`` (rule and reason), so a feasible plan claims compliance only with the rest:
+    ``violations_at_end`` counts the audit's violations at the end of the last year, whatever rule.
     """
     from cleanpath.analysis.audit import element_deadlines
     from cleanpath.model.vendors import default_untrusted
+    from cleanpath.policy.loader import load_policies, rules_of
 
     step = on_step or (lambda _s: None)
     step("deadlines from the policy packs")
+    rules = rules_of(load_policies(policies, catalogue=net.catalogue))
     deadlines = element_deadlines(net, policies=policies)
+    funding_due = funding_deadlines(net, rules)
+    if len(funding_due):
+        deadlines = pd.concat([deadlines[["element_id", "deadline"]], funding_due], ignore_index=True)
     vendors = set(untrusted) if untrusted else default_untrusted(net.catalogue)
     share, funded, cutoff = 0.0, (), None
     if programme:
@@ -872,8 +894,12 @@ def run_plan(net: Network, *, policies, start_year: int, horizon: int, budget, c
                           deadlines=deadlines, crews=crews, funding_share=share, funded_vendors=funded,
                           funded_installed_by=cutoff, objective=objective, discount_rate=discount_rate,
                           costs=cost_model, gap=gap, time_limit=time_limit, presolve=presolve,
-                          explain=explain, aggregate=True)
+                          explain=explain, aggregate=True, cap_rules=rules, verbose=verbose)
     result.params.update({"policies": policies, "programme": programme})
+    result.tables["unencoded_rules"] = pd.concat(
+        [result.tables["unencoded_rules"], pd.DataFrame(unencoded_rules(rules), columns=UNENCODED_COLUMNS)],
+        ignore_index=True)
+    result.summary["unencoded_rules"] = int(len(result.tables["unencoded_rules"]))
     result.summary["funding_share"] = share
     if result.tables["years"] is not None and len(result.tables["years"]):
         step("compliance curve")
@@ -885,4 +911,4 @@ def run_plan(net: Network, *, policies, start_year: int, horizon: int, budget, c
 
 
 __all__ = ["plan_replacement", "run_plan", "compliance_curve", "replacement_units", "unit_classes", "plan_model",
-           "OBJECTIVES", "PlanSettings", "DEFAULT_PRESOLVE"]
+           "OBJECTIVES", "PlanSettings", "DEFAULT_PRESOLVE", "CAP_COLUMNS", "UNENCODED_COLUMNS"]
