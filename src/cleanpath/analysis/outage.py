@@ -46,22 +46,16 @@ ProgressFn = Callable[[int, int], None]
 
 # --- choosing what fails ----------------------------------------------------------------------------
 
-def _vendor_mask(net, idx: ServiceIndex, vendors: Sequence[str] | str) -> tuple[np.ndarray, list[str]]:
-    names = [v.strip() for v in ([vendors] if isinstance(vendors, str) else vendors)
-             for v in v.split(",") if v.strip()]
-    present = set(idx.graph.vendors.tolist())
-    problems = ProblemCollector("--vendor")
-    ids = []
-    for name in names:
-        v = name if name in present else net.catalogue.resolve(name)
-        if v is None:
-            problems.add("unknown vendor (not in the catalogue, and no element carries this name)",
-                         column="--vendor", value=name)
-        else:
-            ids.append(v)
-    if not names:
-        problems.add("no vendor given", column="--vendor")
-    problems.raise_if_any()
+def _vendor_mask(net, idx: ServiceIndex, vendors) -> tuple[np.ndarray, list[str]]:
+    """Elements of a vendor set (the one grammar of :mod:`cleanpath.policy.vendorset`)."""
+    from cleanpath.policy.vendorset import parse_vendor_set, resolve_vendor_set
+
+    if not isinstance(vendors, frozenset) and parse_vendor_set(vendors, setting="--vendor").is_default:
+        # an outage needs a named scenario: an empty --vendor is a mistake, not "the default set"
+        raise ValidationError(Problem("no vendor given (name vendors, a pack, country:CC or default)",
+                                      column="--vendor"))
+    ids = sorted(resolve_vendor_set(vendors, catalogue=net.catalogue, present=idx.graph.vendors.tolist(),
+                                    setting="--vendor"))
     return idx.graph.vendor_mask(ids), ids
 
 
@@ -569,7 +563,8 @@ def run_outage(net, *, vendors: Sequence[str] | str | None = None, elements: Ite
     net
         The network.
     vendors
-        Vendor ids or spellings (a list, or comma-separated text): their elements are the scenario.
+        A vendor set (text, list, :class:`~cleanpath.policy.vendorset.VendorSet` or a frozenset of
+        resolved ids; grammar in :mod:`cleanpath.policy.vendorset`): their elements are the scenario.
     elements
         Element ids: these elements are the scenario.
     elements_source, element_lines
