@@ -78,7 +78,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, dijkstra, minimum_spanning_tree
 
 from cleanpath.analysis.service import INDEX_KEY, Coverage, ServiceIndex, gather_rows
-from cleanpath.analysis.trust import resolve_trust
+from cleanpath.policy.vendorset import VendorSet, resolve_untrusted
 from cleanpath.errors import ProblemCollector
 from cleanpath.model.schema import GENERATIONS, ROLES, SENSITIVE_KINDS
 from cleanpath.result import Result
@@ -541,14 +541,16 @@ def run_clean_path(net, *, sensitive: Sequence[str] | str | None = None, trust: 
     sensitive
         Sensitive-site kinds (``military``...) and/or ``sensitive_id`` values (default: all).
     trust
-        A trust setting (see :mod:`cleanpath.analysis.trust`): pack names, vendors, ``country:CC``,
-        ``only:...``; default: vendors headquartered in China or Russia.
+        The untrusted vendor set (text, list, :class:`~cleanpath.policy.vendorset.VendorSet`, or a
+        frozenset of resolved ids; grammar in :mod:`cleanpath.policy.vendorset`): pack names,
+        vendors, ``country:CC``, ``only:...``; default: vendors headquartered in China or Russia.
     operator
         Only these operator ids (default: every operator).
     shared
         Also compute the shared-fix remediation for all pairs at once.
     untrusted
-        Untrusted vendor ids, instead of ``trust``.
+        Untrusted vendor ids, instead of ``trust`` (a frozenset is taken as resolved; other
+        collections are read as a vendor set, so spellings resolve and unknown names are errors).
 
     Returns
     -------
@@ -567,7 +569,8 @@ def run_clean_path(net, *, sensitive: Sequence[str] | str | None = None, trust: 
     ValidationError
         For unknown sensitive sites, kinds, operators or trust tokens.
     """
-    bad_vendors = frozenset(untrusted) if untrusted is not None else resolve_trust(net, trust)
+    bad_vendors = resolve_untrusted(net, trust if untrusted is None else
+                                    untrusted if isinstance(untrusted, frozenset) else list(untrusted))
     rows = _select_rows(net, sensitive)
     solver = CleanPathSolver(net, bad_vendors, rows=rows)
     pairs = solver.pairs(_select_ops(solver.idx, operator))
@@ -600,7 +603,10 @@ def run_clean_path(net, *, sensitive: Sequence[str] | str | None = None, trust: 
         summary.update(shared_sum)
         tables["shared_fix"] = shared_tab
     return Result("clean-path", net.name,
-                  params={"sensitive": sensitive, "trust": trust, "operator": operator, "shared": shared},
+                  params={"sensitive": sensitive,
+                          "trust": str(trust) if isinstance(trust, VendorSet) else
+                          sorted(trust) if isinstance(trust, frozenset) else trust,
+                          "operator": operator, "shared": shared},
                   summary=summary, tables=tables)
 
 
