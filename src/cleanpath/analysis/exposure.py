@@ -32,7 +32,8 @@ from cleanpath.geo.join import ZoneJoin, Zones, connect, distance_of_h, fetch, n
 from cleanpath.geo.sphere import MAX_DISTANCE_M, destination
 from cleanpath.model.network import Network
 from cleanpath.model.schema import SENSITIVE_KINDS, SENSITIVE_SITES
-from cleanpath.model.vendors import UNKNOWN, default_catalogue, default_untrusted
+from cleanpath.model.vendors import UNKNOWN, default_catalogue
+from cleanpath.policy.vendorset import network_vendors, resolve_vendor_set
 from cleanpath.result import Result
 from cleanpath.scale.executor import Executor, chunks, get_executor
 
@@ -515,12 +516,12 @@ def run_task(task: ExposureTask) -> TaskOutput:
         within = join.within_sql(pts, list(_PAIR_COLUMNS))
     raw = fetch(con, _counts_sql(within, task.by, distinct)).to_pandas()
     counts = _rollup(raw, task.by, distinct)
-    # Nearest untrusted point from each zone's reference point, wherever it is: searched apart
+    # Nearest untrusted point from each circle's centre or each polygon's edge, wherever it is: searched apart
     # from the counts (only untrusted points, widening circles), which is cheaper than carrying an
     # arg-min through the aggregation.
     upts = task.source.prepare_untrusted(con, pts)
     near_h, near_pid, resolved = nearest(con, upts, task.zones.lat, task.zones.lon,
-                                         start_m=task.start_m, max_m=task.margin_m)
+                                         start_m=task.start_m, max_m=task.margin_m, areas=task.zones.areas)
     found = np.unique(near_pid[resolved & (near_pid >= 0)])
     near_points = task.source.lookup(found, con)
     con.close()
@@ -685,7 +686,8 @@ def run_exposure(net: Network | None, *, sensitive: pd.DataFrame | None = None, 
     by
         Breakdown tables to produce, any of ``vendor``, ``operator``, ``generation``.
     untrusted
-        Vendor ids (or spellings) counted as untrusted; default
+        The vendor set counted as untrusted (text, list, :class:`~cleanpath.policy.vendorset.VendorSet`
+        or a frozenset of resolved ids; grammar in :mod:`cleanpath.policy.vendorset`); default
         :func:`cleanpath.model.vendors.default_untrusted`.
     cells
         Parquet files of cells (OpenCelliD columns) to use as the equipment instead of ``net``.
@@ -725,10 +727,9 @@ def run_exposure(net: Network | None, *, sensitive: pd.DataFrame | None = None, 
     if net is None and (cells is None or sensitive is None):
         raise ValidationError("exposure needs a network, or cell files and sensitive sites")
     cat = net.catalogue if net is not None else default_catalogue()
-    if untrusted is None:
-        bad = default_untrusted(cat)
-    else:
-        bad = {cat.resolve(v) or str(v).strip() for v in untrusted}
+    # the one vendor-set grammar: packs, country:, only:, spellings; None is the default set
+    bad = set(resolve_vendor_set(untrusted, catalogue=cat,
+                                 present=network_vendors(net) if net is not None else ()))
     sens = (net.sensitive_sites if sensitive is None else sensitive).reset_index(drop=True)
     zones = _zones_of(sens, radius_m)
     source = parquet_points(cells, bad) if cells else network_points(net, bad)
@@ -748,7 +749,7 @@ def run_exposure(net: Network | None, *, sensitive: pd.DataFrame | None = None, 
         con = connect(memory_limit=memory_limit)
         pts = source.sql(con)
         h, p, _ = nearest(con, source.prepare_untrusted(con, pts), zones.lat[unresolved], zones.lon[unresolved],
-                          start_m=NEAREST_MARGIN_M)
+                          start_m=NEAREST_MARGIN_M, areas=[zones.areas[i] for i in unresolved])
         near_h[unresolved] = h
         near_pid[unresolved] = p
         points = pd.concat([points, source.lookup(np.unique(p[p >= 0]), con)], ignore_index=True)
