@@ -19,13 +19,12 @@ from cleanpath.cli.common import Context
 COMMAND_MODULES = (
     "cleanpath.cli.data",
     "cleanpath.cli.demo",
-    "cleanpath.cli.plan",
     "cleanpath.cli.report",
     "cleanpath.cli.generate",
     "cleanpath.cli.policy",
-    "cleanpath.cli.graph",
-    "cleanpath.cli.exposure",
     "cleanpath.cli.serve",
+    "cleanpath.cli.explain",
+    "cleanpath.cli.questions",  # last: every registered question's command
 )
 
 

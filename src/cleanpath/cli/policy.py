@@ -1,68 +1,22 @@
-"""Commands for policy packs and the questions built on them: audit, policy, compare."""
+"""``cleanpath policy``: the shipped packs, their rules, checking your own (audit and compare are
+registered questions: :mod:`cleanpath.cli.questions`)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 import pandas as pd
 
-from cleanpath.analysis.audit import audit_network, audit_timeline, fails, rules_table
-from cleanpath.analysis.compare import compare_snapshots
-from cleanpath.cli.common import format_options, handle_errors, snapshot_option
+from cleanpath.analysis.audit import rules_table
+from cleanpath.cli.common import format_options, handle_errors
 from cleanpath.cli.output import render
-from cleanpath.policy.language import PACK_KEYS, RULE_KEYS, SCOPE_KEYS, SEVERITIES, VENDOR_SET_KEYS
+from cleanpath.policy.language import PACK_KEYS, RULE_KEYS, SCOPE_KEYS, VENDOR_SET_KEYS
 from cleanpath.policy.loader import load_policy, shipped_packs
 from cleanpath.result import Result
 
 _POLICY_HELP = ("Shipped packs, comma-separated (see `cleanpath policy list`), 'all', or a policy "
                 "file (YAML).")
-
-
-@click.command("audit")
-@click.option("--policy", "-p", "policy", required=True, metavar="PACK[,PACK...]|FILE", help=_POLICY_HELP)
-@click.option("--as-of", "as_of", default=None, metavar="DATE",
-              help="Judge the network as of this date (YYYY-MM-DD; default today).")
-@snapshot_option
-@click.option("--fail-on", "fail_on", type=click.Choice(SEVERITIES), default=None,
-              help="Exit with code 1 when a finding at or above this severity exists (for CI).")
-@click.option("--timeline", nargs=2, default=None, metavar="FROM TO",
-              help="Compliance month by month from FROM to TO (YYYY-MM), judged at each month's end.")
-@click.option("--all-operators", is_flag=True,
-              help="Apply every rule to every operator, not only those in the pack's countries.")
-@format_options
-@click.pass_obj
-@handle_errors
-def audit_cmd(ctx, policy, as_of, snapshot, fail_on, timeline, all_operators, fmt, table):
-    """Which elements break which policy rule, as of a date.
-
-    Each finding cites its rule, the rule's legal source, the element (or the operator, for a
-    market-share cap), the vendor and the deadline with the days left. Before a removal deadline
-    a finding is a warning with the days left; from the day after, a violation.
-
-    Exit codes: 0 done; 1 with --fail-on LEVEL when a finding at or above LEVEL exists (with
-    --timeline: in any month); 2 bad input.
-    """
-    with ctx.workspace(read_only=True) as ws:
-        net = ws.network(snapshot)
-        if timeline:
-            result = audit_timeline(net, policies=policy, start=timeline[0], end=timeline[1],
-                                    jurisdiction=not all_operators)
-        else:
-            result = audit_network(net, policies=policy, as_of=as_of, jurisdiction=not all_operators)
-    render(result, fmt, table=table)
-    if fail_on and _fails(result, fail_on):
-        sys.exit(1)
-
-
-def _fails(result: Result, level: str) -> bool:
-    """--fail-on: a finding at or above ``level`` (in any month, for a timeline)."""
-    if result.question == "audit-timeline":
-        months = result.tables["by_month"]
-        wanted = list(SEVERITIES[SEVERITIES.index(level):])  # by_month has one column per severity
-        return bool(len(months) and months[wanted].to_numpy().sum() > 0)
-    return fails(result, level)
 
 
 @click.group("policy")
@@ -137,28 +91,6 @@ def policy_schema(fmt, table):
            fmt, table=table, limit=1000)
 
 
-@click.command("compare")
-@click.argument("snapshot_a")
-@click.argument("snapshot_b")
-@click.option("--policy", "-p", "policy", default=None, metavar="PACK[,PACK...]|FILE",
-              help=_POLICY_HELP + " With it, the findings of both snapshots are compared too.")
-@click.option("--as-of", "as_of", default=None, metavar="DATE",
-              help="Audit date for both snapshots (YYYY-MM-DD; default today).")
-@click.option("--all-operators", is_flag=True,
-              help="Apply every rule to every operator, not only those in the pack's countries.")
-@format_options
-@click.pass_obj
-@handle_errors
-def compare_cmd(ctx, snapshot_a, snapshot_b, policy, as_of, all_operators, fmt, table):
-    """What changed from SNAPSHOT_A to SNAPSHOT_B: elements added, removed, re-vendored (by domain
-    and operator) and, with --policy, which findings are new, resolved or unchanged."""
-    with ctx.workspace(read_only=True) as ws:
-        result = compare_snapshots(ws.network(snapshot_a), ws.network(snapshot_b),
-                                   policies=policy,
-                                   as_of=as_of, jurisdiction=not all_operators)
-    render(result, fmt, table=table)
-
-
 def register(group: click.Group) -> None:
-    for cmd in (audit_cmd, policy_group, compare_cmd):
+    for cmd in (policy_group,):
         group.add_command(cmd)
