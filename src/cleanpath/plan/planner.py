@@ -861,7 +861,9 @@ def run_plan(net: Network, *, policies, start_year: int, horizon: int, budget, c
     Parameters are those of :func:`plan_replacement`, plus ``policies`` (packs whose rules bind),
     ``programme`` (a funding programme id: its covered vendors' gear installed by its cut-off date is
     reimbursed at the programme's pro-rata factor as of 1 January of ``start_year``), ``costs``
-    (a cost YAML path) and ``verbose`` (the solver's log on stderr).
+    (a cost YAML path) and ``verbose`` (the solver's log on stderr). ``untrusted`` is a vendor set
+    (text, list, :class:`~cleanpath.policy.vendorset.VendorSet` or a frozenset of resolved ids;
+    grammar in :mod:`cleanpath.policy.vendorset`; None: the default set).
 
     Every violation-severity rule of the packs is encoded: ``remove_by``, ``forbid``, ``no_new``
     and ``funding`` as element deadlines, ``cap`` as share requirements per operator from its
@@ -870,8 +872,8 @@ def run_plan(net: Network, *, policies, start_year: int, horizon: int, budget, c
     ``violations_at_end`` counts the audit's violations at the end of the last year, whatever rule.
     """
     from cleanpath.analysis.audit import element_deadlines
-    from cleanpath.model.vendors import default_untrusted
     from cleanpath.policy.loader import load_policies, rules_of
+    from cleanpath.policy.vendorset import resolve_untrusted
 
     step = on_step or (lambda _s: None)
     step("deadlines from the policy packs")
@@ -880,7 +882,8 @@ def run_plan(net: Network, *, policies, start_year: int, horizon: int, budget, c
     funding_due = funding_deadlines(net, rules)
     if len(funding_due):
         deadlines = pd.concat([deadlines[["element_id", "deadline"]], funding_due], ignore_index=True)
-    vendors = set(untrusted) if untrusted else default_untrusted(net.catalogue)
+    # the one vendor-set grammar ("Huawei", packs, country:CC...); dated pack lists as of the start
+    vendors = set(resolve_untrusted(net, untrusted, as_of=dt.date(start_year, 1, 1)))
     share, funded, cutoff = 0.0, (), None
     if programme:
         from cleanpath.plan.funding import load_programme, programme_factor
