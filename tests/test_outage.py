@@ -1,5 +1,6 @@
-"""The outage and compromise question: hand-built networks with known answers, Monte Carlo against
-exact enumeration, executors, bad input, and the command line."""
+"""The outage question (fail and kill; intercept is in test_threat_modes.py): hand-built networks
+with known answers, Monte Carlo against exact enumeration, executors, bad input, and the command
+line."""
 
 from __future__ import annotations
 
@@ -43,24 +44,31 @@ def two_operators():
 def test_vendor_outage_by_hand():
     res = run_outage(two_operators(), vendors="HUAWEI")  # any spelling resolves
     s = res.summary
-    # Huawei: h1, mme, ems, hC. The EMS manages e1, so e1 fails, then B's baseband and radio;
-    # bbA is homed on the Huawei MME and hangs off h1: A is lost. C is lost behind hC.
-    lost = {"h1", "mme", "ems", "hC", "e1", "bbB", "rB", "bbA", "rA", "rC"}
+    # Huawei: h1, mme, ems, hC. bbA is homed on the Huawei MME and hangs off h1: A is lost. C is
+    # lost behind hC. The EMS manages e1, which keeps forwarding (unmanaged): B keeps service.
+    lost = {"h1", "mme", "ems", "hC", "bbA", "rA", "rC"}
     assert s["lost_elements"] == len(lost)
-    assert s["lost_sites"] == 3 and s["lost_subscribers"] == 450
+    assert s["lost_sites"] == 2 and s["lost_subscribers"] == 150
+    assert s["unmanaged_elements"] == 1
+    assert res.tables["unmanaged"].to_dict("records") == [{"domain": "transport", "vendor": "ericsson", "elements": 1}]
     assert s["sensitive_without_service"] == ["base"]
-    assert s["lost_by_domain"] == {"ran": 5, "transport": 3, "core": 1, "mgmt": 1}
+    assert s["lost_by_domain"] == {"ran": 3, "transport": 2, "core": 1, "mgmt": 1}
     by_op = res.tables["by_operator"].set_index("operator_id")
-    assert by_op.loc["op1", "lost_subscribers"] == 400 and by_op.loc["op2", "lost_subscribers"] == 50
-    assert by_op.loc["op2", "lost_elements"] == 2
+    assert by_op.loc["op1", "lost_subscribers"] == 100 and by_op.loc["op2", "lost_subscribers"] == 50
+    assert by_op.loc["op2", "lost_elements"] == 2 and by_op.loc["op1", "unmanaged_elements"] == 1
     lost_sites = res.tables["lost_sites"]
-    assert sorted(lost_sites["site_id"]) == ["cA", "cB", "cC"]
+    assert sorted(lost_sites["site_id"]) == ["cA", "cC"]
     gj = lost_area_geojson(lost_sites)
-    assert gj["type"] == "FeatureCollection" and len(gj["features"]) == 3
+    assert gj["type"] == "FeatureCollection" and len(gj["features"]) == 2
     a = next(f for f in gj["features"] if f["properties"]["site_id"] == "cA")
     assert a["geometry"]["coordinates"] == [8.0, 50.0]
     sens = res.tables["sensitive"].iloc[0]
     assert sorted(sens["operators_before"]) == ["op1", "op2"] and sens["operators_after"] == []
+    # the old name of the mode still works and says what it is read as
+    old = run_outage(two_operators(), vendors="huawei", mode="disable")
+    assert old.params["mode"] == "fail" and old.params["mode_requested"] == "disable"
+    assert "read as 'fail'" in old.summary["notes"][0]
+    assert old.summary["lost_elements"] == s["lost_elements"]
 
 
 def test_outage_matches_oracle_for_every_vendor():
@@ -84,22 +92,21 @@ def test_element_and_region_scenarios():
     assert res.summary["disabled_elements"] == 2 and res.tables["lost_sites"]["site_id"].tolist() == ["cA"]
 
 
-def test_compromise_by_hand():
-    res = run_outage(two_operators(), vendors="huawei", mode="compromise")
+def test_kill_by_hand():
+    res = run_outage(two_operators(), vendors="huawei", mode="kill")
     s = res.summary
-    # demand from A (3) goes rA-bbA-h1-upf: crosses Huawei; B's (1) goes rB-bbB-e1-upf: does not
-    assert s["demand_share_crossing"] == pytest.approx(0.75)
-    # sessions: A's baseband is homed on the Huawei MME (100 subscribers) out of A, B, C (450)
-    assert s["session_share_control_plane"] == pytest.approx(100 / 450)
-    assert s["session_weight"] == "subscribers"
-    # the Huawei EMS manages e1, an Ericsson router
-    assert s["managed_elements"] == 1
-    assert res.tables["managed"].to_dict("records") == [{"domain": "transport", "vendor": "ericsson", "elements": 1}]
-    shares = res.tables["shares"].set_index("operator_id")
-    assert shares.loc["op1", "demand_share_crossing"] == pytest.approx(0.75)
-    assert shares.loc["op2", "session_share_control_plane"] == 0.0
-    # what a hostile Huawei could switch off is at least what its own equipment carries
+    # its own four elements plus e1, which its EMS manages
+    assert s["killable_elements"] == 5 and s["killable_own"] == 4 and s["killable_through_management"] == 1
+    k = res.tables["killable"].set_index(["domain", "vendor"])
+    assert k.loc[("transport", "ericsson"), "through_management"] == 1
+    # with e1 switched off too, B loses service: every site is lost
+    assert s["lost_elements"] == 10 and s["lost_sites"] == 3 and s["lost_subscribers"] == 450
+    off = {"h1", "mme", "ems", "hC", "e1"}
+    assert s["lost_elements"] == len(oracle_serving(two_operators()) - oracle_serving(two_operators(), off))
     assert s["lost_elements"] >= run_outage(two_operators(), vendors="huawei").summary["lost_elements"]
+    comp = run_outage(two_operators(), vendors="huawei", mode="compromise")
+    assert comp.params["mode"] == "kill" and comp.summary["killable_elements"] == 5
+    assert any("'compromise' is read as 'kill'" in n for n in comp.summary["notes"])
 
 
 # --- Monte Carlo ---------------------------------------------------------------------------------------
@@ -234,7 +241,7 @@ def test_cli_outage_json_contract(ws, tmp_path):
     assert obj["question"] == "outage"
     assert {"lost_elements", "lost_sites", "lost_subscribers", "sensitive_without_service"} <= set(obj["summary"])
     assert obj["summary"]["sensitive_without_service"] == ["base"]
-    assert len(json.loads(out.read_text())["features"]) == 3
+    assert len(json.loads(out.read_text())["features"]) == 2
 
 
 def test_cli_outage_random_and_bad_file(ws, tmp_path):

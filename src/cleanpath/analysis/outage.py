@@ -1,21 +1,29 @@
-"""The outage and compromise question: what if a vendor's equipment is switched off or turned hostile.
+"""The outage question in three readings of a vendor threat: fail, kill, intercept.
 
-Three kinds of scenario, all on the service model of :mod:`cleanpath.analysis.service`:
+Management is not forwarding (:mod:`cleanpath.analysis.service`): an element whose EMS/OSS is
+down keeps carrying traffic, unmanaged; an element whose EMS/OSS is hostile can be switched off by
+it. So a scenario (a vendor set, an element list, a region) is read in one of three modes:
 
-* **disable** (``mode="disable"``): the chosen elements (a vendor's, a list, a region's) stop.
-  Everything that no longer serves is lost: elements by domain, sites, subscribers, sensitive sites
-  left without service from any operator; per operator, with the lost sites as points (GeoJSON).
-* **compromise** (``mode="compromise"``): the chosen elements turn hostile. What they could *read*:
-  the share of demand volume whose user-plane path crosses them, the share of sessions whose
-  control plane is homed on them. What they could *switch off*: every element their management
-  systems manage (transitively), and the service lost if they did, together with their own gear.
-* **random** (``random_p``): each element in scope (everything, or a region, vendor or element
-  list) fails independently with probability ``p``; ``samples`` Monte Carlo draws give means with
-  95 % confidence intervals and, per sensitive site, the probability of losing service.
+* **fail** (``mode="fail"``; alias ``disable``): the scenario's elements stop forwarding (sanctions,
+  no spares, no software). Everything that no longer serves is lost: elements by domain, sites,
+  subscribers, sensitive sites left without service from any operator, per operator, with the lost
+  sites as points (GeoJSON). What they managed and still forwards becomes *unmanaged*.
+* **kill** (``mode="kill"``; alias ``compromise``): the scenario turns hostile and switches off what
+  it can reach: its own elements (software-update channels) and everything its management systems
+  manage, transitively. ``killable_elements`` counts all of it; the loss figures are those of
+  switching all of it off.
+* **intercept** (``mode="intercept"``): what the scenario could read (:mod:`cleanpath.analysis.threat`):
+  the share of traffic whose user plane crosses it, of subscribers, of signalling, the subscribers
+  whose keys sit in its HSS/UDM; per operator and per sensitive site.
+* **random** (``random_p``, mode ``fail`` only): each element in scope (everything, or a region,
+  vendor or element list) fails independently with probability ``p``; ``samples`` Monte Carlo draws
+  give means with 95 % confidence intervals and, per sensitive site, the probability of losing
+  service.
 
 Monte Carlo samples run in chunks through ``executor`` (anything with ``map``, or a map function),
 so a process pool or a Dask client can spread them; results do not depend on the executor, since
-every chunk draws from its own spawned seed.
+every chunk draws from its own spawned seed. Every loop is bounded: failures are drawn as a
+binomial count and then that many distinct positions.
 """
 
 from __future__ import annotations
@@ -28,15 +36,27 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.csgraph import shortest_path
 
-from cleanpath.analysis.service import Coverage, ServiceIndex, gather_rows
+from cleanpath.analysis.service import Coverage, ServiceIndex
 from cleanpath.errors import Problem, ProblemCollector, ValidationError
-from cleanpath.model.schema import CONTROL_PLANE_ROLES, DOMAINS, GATEWAY_DEMAND, ROLES
+from cleanpath.model.schema import DOMAINS
 from cleanpath.result import Result
 
-MODES = ("disable", "compromise")
+#: The three readings of a threat, each with its meaning in one line (for help texts and forms).
+MODES: dict[str, str] = {
+    "fail": "the gear stops forwarding (sanctions, no spares, no software); what it managed keeps "
+            "forwarding, unmanaged",
+    "kill": "the vendor turns hostile and switches off its own gear and everything its management "
+            "systems reach",
+    "intercept": "what the vendor could read: traffic through its radios, basebands, unencrypted "
+                 "transport and user plane; signalling through its control plane; keys in its HSS/UDM",
+}
+#: Earlier names of the modes, still accepted; the Result says what they were read as.
+MODE_ALIASES = {"disable": "fail", "compromise": "kill"}
+#: Random failure probabilities must lie in (MIN_P, 1].
+MIN_P = 1e-9
+#: At most this many Monte Carlo samples.
+MAX_SAMPLES = 10_000
 #: Samples per Monte Carlo task handed to the executor.
 CHUNK = 25
 Z95 = 1.959963984540054
@@ -150,19 +170,24 @@ _CIRCLE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*,\s*(\d+(
 
 
 def _region_mask(net, idx: ServiceIndex, region: str) -> np.ndarray:
-    """Elements at sites in a named region, or within ``lat,lon,radius_km`` of a point."""
+    """Elements at sites in a named region, within ``lat,lon,radius_km`` of a point, or inside a
+    GeoJSON (Multi)Polygon given as text (the package's one geometry, :mod:`cleanpath.geo`)."""
+    from cleanpath.geo.geometry import GeometryError, parse_area
+    from cleanpath.geo.index import PointIndex
+
     m = _CIRCLE.match(region)
     if m:
-        from cleanpath.analysis.service import haversine_m
-
         lat, lon, km = float(m.group(1)), float(m.group(2)), float(m.group(3))
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise ValidationError(Problem("latitude must be in -90..90 and longitude in -180..180",
                                           "--region", column="--region", value=region))
-        slat, slon = net.site_positions()
-        with np.errstate(invalid="ignore"):
-            site_in = haversine_m(lat, lon, slat, slon) <= km * 1000.0
-        site_in &= np.isfinite(slat)
+        site_in = PointIndex(*net.site_positions()).within(lat, lon, km * 1000.0)
+    elif region.lstrip().startswith("{"):
+        try:
+            area = parse_area(region)
+        except GeometryError as e:
+            raise ValidationError(Problem(e.reason, "--region", column="--region", value=region)) from None
+        site_in = PointIndex(*net.site_positions()).in_areas([area])
     else:
         names = net.sites["region"].astype(object).fillna("").str.casefold().to_numpy(dtype=object)
         wanted = {r.strip().casefold() for r in region.split(",") if r.strip()}
@@ -184,12 +209,25 @@ class _Impact:
     sites_lost: np.ndarray      # sites
     served_before: np.ndarray   # (sensitive, operator)
     served_after: np.ndarray
+    unmanaged: np.ndarray       # elements still serving that lost every manager
 
 
 def _impact(idx: ServiceIndex, cov: Coverage, after: np.ndarray) -> _Impact:
     base = idx.baseline()
     return _Impact(base & ~after, idx.site_served(base) & ~idx.site_served(after),
-                   cov.served(idx, base), cov.served(idx, after))
+                   cov.served(idx, base), cov.served(idx, after), idx.unmanaged(after, base))
+
+
+def _by_domain_vendor(idx: ServiceIndex, mask: np.ndarray, name: str = "elements") -> pd.DataFrame:
+    """Counts of the ``mask`` elements by domain and vendor, largest first."""
+    g = idx.graph
+    df = pd.DataFrame({"domain": np.asarray(DOMAINS, dtype=object)[idx.domain[mask]],
+                       "vendor": g.vendors[g.vendor_codes[mask]]})
+    if not len(df):
+        return pd.DataFrame({"domain": pd.Series([], dtype=object), "vendor": pd.Series([], dtype=object),
+                             name: pd.Series([], dtype=np.int64)})
+    return (df.groupby(["domain", "vendor"]).size().rename(name).reset_index()
+            .sort_values([name, "domain", "vendor"], ascending=[False, True, True], ignore_index=True))
 
 
 def _impact_tables(net, idx: ServiceIndex, cov: Coverage, imp: _Impact) -> tuple[dict, dict]:
@@ -211,6 +249,7 @@ def _impact_tables(net, idx: ServiceIndex, cov: Coverage, imp: _Impact) -> tuple
         "lost_subscribers": np.bincount(idx.site_operator[imp.sites_lost], weights=subs[imp.sites_lost],
                                         minlength=n_ops).astype(np.int64),
         "sensitive_losing_operator": np.asarray(op_lost_sens, dtype=np.int64),
+        "unmanaged_elements": np.bincount(idx.operator[imp.unmanaged], minlength=n_ops),
     })
     key_b = idx.operator[base] * nd + idx.domain[base]
     key_l = idx.operator[imp.lost] * nd + idx.domain[imp.lost]
@@ -242,11 +281,12 @@ def _impact_tables(net, idx: ServiceIndex, cov: Coverage, imp: _Impact) -> tuple
         "lost_sites": int(imp.sites_lost.sum()),
         "lost_subscribers": int(subs[imp.sites_lost].sum()),
         "sensitive_without_service": cov.ids[sens_lost].tolist(),
+        "unmanaged_elements": int(imp.unmanaged.sum()),
         "lost_by_domain": lost_by_domain,
         "serving_before": int(base.sum()),
     }
     return summary, {"by_operator": by_operator, "by_domain": by_domain, "lost_sites": lost_sites,
-                     "sensitive": sensitive}
+                     "sensitive": sensitive, "unmanaged": _by_domain_vendor(idx, imp.unmanaged)}
 
 
 def lost_area_geojson(lost_sites: pd.DataFrame) -> dict[str, Any]:
@@ -267,151 +307,34 @@ def lost_area_geojson(lost_sites: pd.DataFrame) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": feats}
 
 
-# --- compromise ------------------------------------------------------------------------------------
+# --- kill ------------------------------------------------------------------------------------------
 
-def _closure(adj: sp.csr_matrix, seed: np.ndarray) -> np.ndarray:
-    """Elements that reach ``seed`` by following ``adj``'s edges forward (``adj[a, b]``: a -> b)."""
-    x = seed.copy()
-    frontier = np.flatnonzero(seed)
-    at = adj.T.tocsr()
-    while frontier.size:
-        nb = gather_rows(at.indptr, at.indices, frontier)
-        nb = np.unique(nb[~x[nb]])
-        x[nb] = True
-        frontier = nb
-    return x
-
-
-def _bfs_levels(adj: sp.csr_matrix, sources: np.ndarray, keep: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Hop distance, predecessor and nearest source of every element from a set of sources.
-
-    Only ``keep`` elements are traversed. Unreached elements get distance inf, predecessor -1 and
-    source -1.
-    """
-    n = adj.shape[0]
-    ids = np.flatnonzero(keep)
-    local = np.full(n, -1, dtype=np.int64)
-    local[ids] = np.arange(ids.size)
-    sub = adj[ids][:, ids].tocoo()
-    m = ids.size
-    src = local[sources[keep[sources]]]
-    # a super source (index m) joined to every source gives a multi-source BFS in one call
-    rows = np.concatenate([sub.row, np.full(src.size, m)])
-    cols = np.concatenate([sub.col, src])
-    g = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(m + 1, m + 1))
-    dist, pred = shortest_path(g, directed=True, unweighted=True, indices=m, return_predecessors=True)
-    dist, pred = dist[:m], pred[:m]
-    origin = np.full(m, -1, dtype=np.int64)
-    origin[src] = src
-    order = np.argsort(dist, kind="stable")
-    order = order[np.isfinite(dist[order]) & (dist[order] > 1)]
-    d = dist[order]
-    bounds = np.flatnonzero(np.r_[True, d[1:] != d[:-1], True])
-    for a, b in zip(bounds[:-1], bounds[1:]):  # one step per BFS level, vectorised within it
-        v = order[a:b]
-        origin[v] = origin[pred[v]]
-    out_d = np.full(n, np.inf)
-    out_p = np.full(n, -1, dtype=np.int64)
-    out_o = np.full(n, -1, dtype=np.int64)
-    out_d[ids] = dist - 1
-    reached = pred >= 0
-    pl = pred.copy()
-    pl[pl == m] = -1
-    out_p[ids] = np.where(reached & (pl >= 0), ids[np.maximum(pl, 0)], -1)
-    out_o[ids] = np.where(origin >= 0, ids[np.maximum(origin, 0)], -1)
-    return out_d, out_p, out_o
-
-
-def _path_flags(dist: np.ndarray, pred: np.ndarray, hit: np.ndarray) -> np.ndarray:
-    """For every reached element: does its BFS path to the source (both ends included) touch ``hit``?"""
-    out = hit & np.isfinite(dist)
-    order = np.flatnonzero(np.isfinite(dist) & (dist > 0))
-    order = order[np.argsort(dist[order], kind="stable")]
-    d = dist[order]
-    bounds = np.flatnonzero(np.r_[True, d[1:] != d[:-1], True])
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        v = order[a:b]
-        out[v] |= out[pred[v]]
-    return out
-
-
-def _compromise(net, idx: ServiceIndex, hostile: np.ndarray) -> tuple[dict, dict, np.ndarray]:
-    """What hostile elements could read and switch off. Returns summary, tables, switch-off mask."""
-    g = idx.graph
-    base = idx.baseline()
+def _kill(idx: ServiceIndex, hostile: np.ndarray) -> tuple[dict, dict, np.ndarray]:
+    """What hostile elements could switch off: themselves (software-update channels) and everything
+    their management reaches, transitively. Returns summary, tables and the switch-off mask."""
+    reach = idx.management_reach(hostile)
+    exists = np.asarray(idx.graph.in_service, dtype=bool)
+    killable = reach & exists
     n_ops = len(idx.operators)
-    role = np.asarray(g.role)
-    # --- user plane: entry element -> nearest user-plane function -> nearest gateway (hop counts)
-    d_up, p_up, o_up = _bfs_levels(idx.transport, np.flatnonzero(idx.is_user_plane & base), base)
-    d_gw, p_gw, _ = _bfs_levels(idx.transport, np.flatnonzero(idx.is_gateway & base), base)
-    to_up = _path_flags(d_up, p_up, hostile)
-    to_gw = _path_flags(d_gw, p_gw, hostile)
-    entry = idx.site_key & base & np.isfinite(d_up)
-    cross = np.zeros(idx.n, dtype=bool)
-    up_of = o_up[entry]
-    cross[entry] = to_up[entry] | (to_gw[up_of] & np.isfinite(d_gw[up_of]))
-    n_sites = len(idx.site_operator)
-    n_entry = np.bincount(idx.site[entry], minlength=n_sites)
-    site_cross = np.divide(np.bincount(idx.site[entry], weights=cross[entry], minlength=n_sites), n_entry,
-                           out=np.full(n_sites, np.nan), where=n_entry > 0)
-    dem = net.demands
-    demand_share, op_demand = None, np.full(n_ops, np.nan)
-    if len(dem):
-        site_ix = pd.Index(net.sites["site_id"].to_numpy(dtype=object))
-        a = site_ix.get_indexer(dem["a_site"].to_numpy(dtype=object))
-        bsite = dem["b_site"].to_numpy(dtype=object)
-        b = site_ix.get_indexer(bsite)
-        vol = dem["volume"].to_numpy(dtype="float64", na_value=0.0)
-        fa = np.where(a >= 0, site_cross[np.maximum(a, 0)], np.nan)
-        fb = np.where(b >= 0, site_cross[np.maximum(b, 0)], 0.0)
-        fb = np.where(bsite == GATEWAY_DEMAND, 0.0, fb)
-        frac = 1 - (1 - fa) * (1 - np.nan_to_num(fb, nan=0.0))  # either end's path may cross
-        ok = np.isfinite(frac)
-        if vol[ok].sum() > 0:
-            demand_share = float((vol[ok] * frac[ok]).sum() / vol[ok].sum())
-            op_a = idx.site_operator[np.maximum(a, 0)]
-            num = np.bincount(op_a[ok], weights=vol[ok] * frac[ok], minlength=n_ops)
-            den = np.bincount(op_a[ok], weights=vol[ok], minlength=n_ops)
-            op_demand = np.divide(num, den, out=np.full(n_ops, np.nan), where=den > 0)
-    # --- control plane: control-plane functions a radio is homed on, through anchors and its baseband
-    ctrl = np.isin(role, [ROLES.index(r) for r in CONTROL_PLANE_ROLES])
-    follow = (g.adjacency["control"] + g.adjacency["anchor"]).tocsr()
-    homed = _closure(follow, hostile & ctrl)
-    ran_ctl = np.isin(role, [ROLES.index("ran.baseband"), ROLES.index("ran.controller")])
-    via_bb = (idx.transport @ (homed & ran_ctl).astype(np.int32)) > 0
-    radios = idx.is_radio & base
-    radio_homed = (homed | via_bb) & radios
-    n_rad = np.bincount(idx.site[radios], minlength=n_sites)
-    site_homed = np.divide(np.bincount(idx.site[radios], weights=radio_homed[radios], minlength=n_sites),
-                           n_rad, out=np.zeros(n_sites), where=n_rad > 0)
-    subs = idx.subscribers
-    weight = subs if subs[n_rad > 0].sum() > 0 else n_rad.astype(float)
-    has = n_rad > 0
-    tot = weight[has].sum()
-    session_share = float((weight * site_homed)[has].sum() / tot) if tot > 0 else None
-    num = np.bincount(idx.site_operator[has], weights=(weight * site_homed)[has], minlength=n_ops)
-    den = np.bincount(idx.site_operator[has], weights=weight[has], minlength=n_ops)
-    op_session = np.divide(num, den, out=np.full(n_ops, np.nan), where=den > 0)
-    # --- management: what the hostile management systems manage, transitively
-    mgmt_role = np.isin(role, [ROLES.index("mgmt.oss"), ROLES.index("mgmt.ems")])
-    managed = _closure(g.adjacency["management"].tocsr(), hostile & mgmt_role) & ~hostile
-    mg = pd.DataFrame({"domain": np.asarray(DOMAINS, dtype=object)[idx.domain[managed]],
-                       "vendor": g.vendors[g.vendor_codes[managed]]})
-    managed_tab = (mg.groupby(["domain", "vendor"]).size().rename("elements").reset_index()
-                   .sort_values(["elements", "domain", "vendor"], ascending=[False, True, True],
-                                ignore_index=True) if len(mg) else
-                   pd.DataFrame({"domain": [], "vendor": [], "elements": []}))
-    shares = pd.DataFrame({"operator_id": idx.operators, "demand_share_crossing": op_demand,
-                           "session_share_control_plane": op_session,
-                           "managed_elements": np.bincount(idx.operator[managed], minlength=n_ops)})
-    summary = {"demand_share_crossing": demand_share, "session_share_control_plane": session_share,
-               "session_weight": "subscribers" if weight is subs else "radios",
-               "managed_elements": int(managed.sum())}
-    return summary, {"shares": shares, "managed": managed_tab}, hostile | managed
+    tab = _by_domain_vendor(idx, killable)
+    own = _by_domain_vendor(idx, killable & hostile, "own")
+    tab = tab.merge(own, on=["domain", "vendor"], how="left")
+    tab["own"] = tab["own"].fillna(0).astype(np.int64)
+    tab["through_management"] = tab["elements"] - tab["own"]
+    summary = {"killable_elements": int(killable.sum()),
+               "killable_own": int((killable & hostile).sum()),
+               "killable_through_management": int((killable & ~hostile).sum())}
+    per_op = pd.DataFrame({"operator_id": idx.operators,
+                           "killable_elements": np.bincount(idx.operator[killable], minlength=n_ops)})
+    return summary, {"killable": tab, "killable_by_operator": per_op}, killable
 
 
 # --- Monte Carlo ------------------------------------------------------------------------------------
+
+#: Per-sample figures of the Monte Carlo.
+METRICS = ("failed", "lost_elements", "lost_sites", "lost_subscribers", "sensitive_without_service",
+           "unmanaged_elements")
+
 
 @dataclasses.dataclass
 class _Sampler:
@@ -434,8 +357,7 @@ class _Sampler:
         keys_b = np.bincount(idx.site[idx.site_key & base], minlength=n_sites)
         cov_b = base[self.cov_col]
         sens_b = np.bincount(self.cov_row[cov_b], minlength=self.n_sensitive)
-        out = {k: np.zeros(count, dtype=np.int64) for k in ("lost_elements", "lost_sites", "lost_subscribers",
-                                                             "failed", "sensitive_without_service")}
+        out = {k: np.zeros(count, dtype=np.int64) for k in METRICS}
         out["op_lost_subscribers"] = np.zeros((count, n_ops))
         out["sensitive_lost"] = np.zeros(self.n_sensitive, dtype=np.int64)
         for i in range(count):  # one loop step per sample; each step is whole-array work
@@ -456,6 +378,7 @@ class _Sampler:
             out["lost_subscribers"][i] = int(subs.sum())
             out["op_lost_subscribers"][i] = np.bincount(idx.site_operator[sl], weights=subs, minlength=n_ops)
             out["sensitive_without_service"][i] = int(lost_sens.sum())
+            out["unmanaged_elements"][i] = int(idx.unmanaged(after, base).sum())
             out["sensitive_lost"] += lost_sens
         return out
 
@@ -463,18 +386,20 @@ class _Sampler:
 def bernoulli_positions(rng: np.random.Generator, m: int, p: float) -> np.ndarray:
     """Positions ``0..m-1`` that succeed in ``m`` independent trials of probability ``p``, sorted.
 
-    For small ``p`` the gaps between successes are drawn (geometric), which costs O(successes)
-    instead of O(m): the same distribution as ``rng.random(m) < p``.
+    The number of successes is drawn first (binomial), then that many distinct positions
+    uniformly: the same distribution as ``rng.random(m) < p``, in O(successes) for small ``p``,
+    and bounded by construction for any ``p`` (no loop that waits for a rare event).
     """
+    if m <= 0 or p <= 0:
+        return np.empty(0, dtype=np.int64)
     if p >= 1:
-        return np.arange(m)
-    if p > 0.02 or m == 0:
+        return np.arange(m, dtype=np.int64)
+    if p > 0.02:
         return np.flatnonzero(rng.random(m) < p)
-    size = int(m * p + 8 * np.sqrt(m * p) + 16)
-    pos = np.cumsum(rng.geometric(p, size=size)) - 1
-    while pos[-1] < m:  # more successes than expected: keep drawing
-        pos = np.concatenate([pos, pos[-1] + np.cumsum(rng.geometric(p, size=size))])
-    return pos[:np.searchsorted(pos, m)]
+    k = int(rng.binomial(m, p))
+    if k == 0:
+        return np.empty(0, dtype=np.int64)
+    return np.sort(rng.choice(m, size=k, replace=False)).astype(np.int64)
 
 
 def _map(executor, fn, items: list) -> Iterable:
@@ -519,7 +444,7 @@ def _monte_carlo(net, idx: ServiceIndex, cov: Coverage, scope: np.ndarray, p: fl
     cat = {k: np.concatenate([p_[k] for p_ in parts]) for k in parts[0] if k != "sensitive_lost"}
     sens_k = np.sum([p_["sensitive_lost"] for p_ in parts], axis=0)
     summary: dict[str, Any] = {"samples": samples, "p": p, "elements_in_scope": int(sampler.scope.size)}
-    for k in ("lost_elements", "lost_sites", "lost_subscribers", "failed"):
+    for k in ("lost_elements", "lost_sites", "lost_subscribers", "failed", "unmanaged_elements"):
         m, ci = _mean_ci(cat[k].astype(float))
         summary[k] = m
         summary[f"{k}_ci95"] = ci
@@ -542,21 +467,38 @@ def _monte_carlo(net, idx: ServiceIndex, cov: Coverage, scope: np.ndarray, p: fl
     qs = [0.025, 0.5, 0.975]
     dist = pd.DataFrame([{"metric": k, "mean": float(cat[k].mean()), **{f"q{q:g}": float(np.quantile(cat[k], q))
                                                                        for q in qs}}
-                         for k in ("failed", "lost_elements", "lost_sites", "lost_subscribers",
-                                   "sensitive_without_service")])
-    samples_tab = pd.DataFrame({k: cat[k] for k in ("failed", "lost_elements", "lost_sites", "lost_subscribers",
-                                                    "sensitive_without_service")})
+                         for k in METRICS])
+    samples_tab = pd.DataFrame({k: cat[k] for k in METRICS})
     return summary, {"distribution": dist, "sensitive": sensitive, "by_operator": by_op, "samples": samples_tab}
 
 
 # --- the question -----------------------------------------------------------------------------------
 
+def _real(x) -> float | None:
+    """``x`` as a float if it is a real number (not a bool, not text), else None."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        return None
+    return float(x)
+
+
+def check_mode(mode: str, problems: ProblemCollector) -> str | None:
+    """The canonical mode for ``mode`` (aliases resolved), or None after adding a problem."""
+    m = str(mode).strip().lower() if isinstance(mode, str) else mode
+    m = MODE_ALIASES.get(m, m)
+    if m not in MODES:
+        problems.add(f"mode must be one of {', '.join(MODES)} (or the aliases "
+                     + ", ".join(f"{a} = {b}" for a, b in MODE_ALIASES.items()) + ")",
+                     column="--mode", value=mode)
+        return None
+    return m
+
+
 def run_outage(net, *, vendors: Sequence[str] | str | None = None, elements: Iterable[str] | None = None,
                elements_source: str | None = None, element_lines: Sequence[int] | None = None,
                region: str | None = None, random_p: float | None = None,
-               samples: int | None = None, mode: str = "disable", seed: int = 0, executor=None,
+               samples: int | None = None, mode: str = "fail", seed: int = 0, executor=None,
                on_progress: ProgressFn | None = None) -> Result:
-    """What is lost if elements are switched off, turned hostile, or fail at random.
+    """What a vendor, an element list or a region could take down or read, or random failures.
 
     Parameters
     ----------
@@ -575,12 +517,13 @@ def run_outage(net, *, vendors: Sequence[str] | str | None = None, elements: Ite
         every element at those sites. With ``random_p`` it limits where random failures happen.
     random_p
         Monte Carlo: each element in scope (the vendors', elements', region's, or every element)
-        fails independently with this probability in each sample.
+        fails independently with this probability in each sample; finite, above :data:`MIN_P`
+        and at most 1.
     samples
-        Number of Monte Carlo samples (default 1000).
+        Number of Monte Carlo samples (default 1000, at most :data:`MAX_SAMPLES`).
     mode
-        ``disable`` (switched off) or ``compromise`` (hostile: what it reads and could switch off).
-        Monte Carlo is always ``disable``.
+        ``fail``, ``kill`` or ``intercept`` (see :data:`MODES`); ``disable`` is read as ``fail``
+        and ``compromise`` as ``kill``, with a note. Monte Carlo supports ``fail`` only.
     seed
         Seed of the Monte Carlo draws (the same seed gives the same numbers on any executor).
     executor
@@ -592,46 +535,69 @@ def run_outage(net, *, vendors: Sequence[str] | str | None = None, elements: Ite
     Returns
     -------
     Result
-        ``disable``: summary ``lost_elements``, ``lost_sites``, ``lost_subscribers``,
+        ``fail``: summary ``lost_elements``, ``lost_sites``, ``lost_subscribers``,
         ``sensitive_without_service`` (sensitive ids that had service from some operator and now
-        have none), ``lost_by_domain``; tables ``by_operator``, ``by_domain``, ``lost_sites``
-        (points; see :func:`lost_area_geojson`) and ``sensitive``.
-        ``compromise``: also ``demand_share_crossing``, ``session_share_control_plane`` and
-        ``managed_elements``, tables ``shares`` and ``managed``; the ``lost_*`` figures are those
-        of switching off the hostile elements and everything their management systems manage.
-        Monte Carlo: the ``lost_*`` figures are means with ``*_ci95`` (95 % confidence interval of
-        the mean, normal approximation); ``sensitive_without_service`` lists the sensitive sites
-        that lost service in at least one sample, most often first; tables ``distribution``,
-        ``sensitive`` (probability with Wilson 95 % interval), ``by_operator`` and ``samples``.
+        have none), ``unmanaged_elements`` (still forwarding, every manager lost),
+        ``lost_by_domain``; tables ``by_operator``, ``by_domain``, ``lost_sites`` (points; see
+        :func:`lost_area_geojson`), ``sensitive`` and ``unmanaged``.
+        ``kill``: also ``killable_elements`` (own elements plus everything their management
+        reaches), tables ``killable`` and ``killable_by_operator``; the loss figures are those of
+        switching all killable elements off.
+        ``intercept``: ``intercept_traffic_share``, ``intercept_subscriber_share``,
+        ``intercept_signalling_share``, ``keys_exposed_subscribers``; tables ``by_operator``,
+        ``sensitive`` (share of each sensitive site's traffic the scenario could read),
+        ``sensitive_by_operator`` and ``readers`` (see :func:`cleanpath.analysis.threat.intercept`).
+        Monte Carlo: the ``lost_*`` and ``unmanaged_elements`` figures are means with ``*_ci95``
+        (95 % confidence interval of the mean, normal approximation); ``sensitive_without_service``
+        lists the sensitive sites that lost service in at least one sample, most often first;
+        tables ``distribution``, ``sensitive`` (probability with Wilson 95 % interval),
+        ``by_operator`` and ``samples``. ``summary["notes"]`` says how aliases and implied demands
+        were read.
 
     Raises
     ------
     ValidationError
-        For no or conflicting scenarios, unknown vendors, elements or regions, bad numbers.
+        For no or conflicting scenarios, unknown vendors, elements, regions or modes, bad numbers,
+        and modes random failures do not support.
     """
     problems = ProblemCollector("outage")
     chosen = [k for k, v in (("vendors", vendors), ("elements", elements), ("region", region)) if v is not None]
-    if mode not in MODES:
-        problems.add(f"mode must be one of {', '.join(MODES)}", column="--mode", value=mode)
+    canon = check_mode(mode, problems)
+    notes: list[str] = []
+    if canon is not None and canon != mode:
+        notes.append(f"mode {mode!r} is read as {canon!r}: {MODES[canon]}")
     if random_p is None and len(chosen) != 1:
         problems.add("give exactly one of vendors, elements, region (or random_p with samples)",
                      column="scenario", value=", ".join(chosen) or None)
+    p = None
     if random_p is not None:
-        if not (isinstance(random_p, (int, float)) and 0 < random_p <= 1):
-            problems.add("random failure probability must be in (0, 1]", column="--random", value=random_p)
+        p = _real(random_p)
+        if p is None or not math.isfinite(p) or not (MIN_P < p <= 1):
+            problems.add(f"random failure probability must be a finite number above {MIN_P:g} and at most 1",
+                         column="--random", value=random_p)
         if len(chosen) > 1:
             problems.add("random failures take at most one scope (vendors, elements or region)",
                          column="scenario", value=", ".join(chosen))
-        if mode != "disable":
-            problems.add("random failures switch elements off; compromise needs a fixed set", column="--mode",
-                         value=mode)
-    if samples is not None and (random_p is None or int(samples) < 1):
-        problems.add("samples needs random_p and must be at least 1", column="--samples", value=samples)
+        if canon is not None and canon != "fail":
+            problems.add(f"random failures support mode 'fail' only; mode {canon!r} needs a fixed vendor, "
+                         "element or region scenario", column="--mode", value=mode)
+    n_samples = None
+    if samples is not None:
+        n = _real(samples)
+        if random_p is None:
+            problems.add("samples needs random_p", column="--samples", value=samples)
+        elif n is None or not n.is_integer() or not (1 <= n <= MAX_SAMPLES):
+            problems.add(f"samples must be a whole number from 1 to {MAX_SAMPLES:,}", column="--samples",
+                         value=samples)
+        else:
+            n_samples = int(n)
     problems.raise_if_any()
 
     idx = ServiceIndex.of(net)
     cov = Coverage.of(net)
-    params: dict[str, Any] = {"mode": mode}
+    params: dict[str, Any] = {"mode": canon}
+    if canon != mode:
+        params["mode_requested"] = mode
     scope = np.ones(idx.n, dtype=bool)
     vendor_ids: list[str] = []
     if vendors is not None:
@@ -644,23 +610,39 @@ def run_outage(net, *, vendors: Sequence[str] | str | None = None, elements: Ite
         scope = _region_mask(net, idx, region)
         params["region"] = region
 
-    if random_p is not None:
-        n = int(samples or 1000)
-        params.update(random_p=float(random_p), samples=n, seed=seed)
-        summary, tables = _monte_carlo(net, idx, cov, scope, float(random_p), n, seed, executor, on_progress)
-        return Result("outage", net.name, params=params, summary={"mode": "random", **summary}, tables=tables)
+    if p is not None:
+        n = n_samples or 1000
+        params.update(random_p=p, samples=n, seed=seed)
+        summary, tables = _monte_carlo(net, idx, cov, scope, p, n, seed, executor, on_progress)
+        summary = {"mode": canon, "scenario": "random", **summary}
+        if notes:
+            summary["notes"] = notes
+        return Result("outage", net.name, params=params, summary=summary, tables=tables)
 
     base = idx.baseline()
-    summary: dict[str, Any] = {"mode": mode, "disabled_elements": int(scope.sum()),
-                               "disabled_serving": int((scope & base).sum())}
+    summary: dict[str, Any] = {"mode": canon, "scenario_elements": int(scope.sum()),
+                               "scenario_serving": int((scope & base).sum())}
     tables: dict[str, pd.DataFrame] = {}
-    off = scope
-    if mode == "compromise":
-        csum, ctabs, off = _compromise(net, idx, scope)
-        summary.update(csum)
-        tables.update(ctabs)
-    imp = _impact(idx, cov, idx.without(off))
-    isum, itabs = _impact_tables(net, idx, cov, imp)
-    summary = {**isum, **summary}
-    tables = {**itabs, **tables}
+    if canon == "intercept":
+        from cleanpath.analysis.threat import intercept
+
+        isum, itabs, inotes = intercept(net, idx, cov, scope)
+        notes += inotes
+        summary.update(isum)
+        tables.update(itabs)
+    else:
+        off = scope
+        if canon == "kill":
+            ksum, ktabs, off = _kill(idx, scope)
+            summary.update(ksum)
+            tables.update(ktabs)
+        imp = _impact(idx, cov, idx.without(off))
+        isum, itabs = _impact_tables(net, idx, cov, imp)
+        summary = {**isum, **summary}
+        tables = {**itabs, **tables}
+    # the earlier names of these two figures, kept for readers of older results
+    summary["disabled_elements"] = summary["scenario_elements"]
+    summary["disabled_serving"] = summary["scenario_serving"]
+    if notes:
+        summary["notes"] = notes
     return Result("outage", net.name, params=params, summary=summary, tables=tables)

@@ -1441,17 +1441,48 @@ def _site_elements(b: _Builder, sites: np.ndarray, role: str) -> np.ndarray:
     return m[pos]
 
 
-def _demands(ops_hubs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], site_ids: np.ndarray
-             ) -> pd.DataFrame:
-    """Demands per operator: internet traffic from every hub area to the gateways, and on-net
-    traffic between hub areas by a gravity model (subscribers times subscribers over distance
-    squared), keeping each hub's strongest partners among its nearest ones."""
+def _demands(ops_hubs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], site_ids: np.ndarray,
+             tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Demands per operator. Traffic starts where users are: with the network's ``tables``, every
+    cell site sends its subscribers' busy-hour traffic to the gateways (internet) and its voice
+    share to the nearest data centre of its operator with IMS; on-net traffic runs between hub
+    areas by a gravity model (subscribers times subscribers over distance squared), keeping each
+    hub's strongest partners among its nearest ones. Without ``tables`` (older callers) the
+    internet traffic starts at the hub sites, for their areas' subscribers."""
+    ims_share = 0.02  # share of busy-hour volume that is IMS (voice, messaging) traffic
     rows_a, rows_b, vol = [], [], []
+    if tables is not None:
+        st = tables["sites"]
+        kind = st["kind"].to_numpy(dtype=object)
+        subs_all = pd.to_numeric(st["subscribers"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
+        op_all = st["operator_id"].to_numpy(dtype=object)
+        el = tables["elements"]
+        ims_sites = np.unique(pd.Index(st["site_id"].to_numpy(dtype=object)).get_indexer(
+            el.loc[(el["role"] == "core.ims").to_numpy(dtype=bool, na_value=False), "site_id"].to_numpy(dtype=object)))
+        ims_sites = ims_sites[ims_sites >= 0]
+        lat = pd.to_numeric(st["lat"], errors="coerce").to_numpy(dtype=np.float64)
+        lon = pd.to_numeric(st["lon"], errors="coerce").to_numpy(dtype=np.float64)
+        cells = np.flatnonzero((kind == "cell") & (subs_all > 0))
+        gbps = subs_all[cells] * BUSY_HOUR_MBPS / 1000.0
+        rows_a.append(cells)
+        rows_b.append(np.full(cells.size, -1))
+        vol.append(gbps * (1 - ON_NET_SHARE - (ims_share if ims_sites.size else 0.0)))
+        for op in np.unique(op_all[cells]):  # a handful of operators
+            mine = cells[op_all[cells] == op]
+            dcs = ims_sites[(op_all[ims_sites] == op) & np.isfinite(lat[ims_sites]) & np.isfinite(lon[ims_sites])]
+            ok = mine[np.isfinite(lat[mine]) & np.isfinite(lon[mine])]
+            if not dcs.size or not ok.size:
+                continue
+            near, _ = _nearest(geo.xyz(lat[ok], lon[ok]), geo.xyz(lat[dcs], lon[dcs]))
+            rows_a.append(ok)
+            rows_b.append(dcs[near[:, 0]])
+            vol.append(subs_all[ok] * BUSY_HOUR_MBPS / 1000.0 * ims_share)
     for hub_sites, subs, pts in ops_hubs:
         gbps = subs * BUSY_HOUR_MBPS / 1000.0
-        rows_a.append(hub_sites)
-        rows_b.append(np.full(hub_sites.size, -1))
-        vol.append(gbps * (1 - ON_NET_SHARE))
+        if tables is None:
+            rows_a.append(hub_sites)
+            rows_b.append(np.full(hub_sites.size, -1))
+            vol.append(gbps * (1 - ON_NET_SHARE))
         if hub_sites.size < 2:
             continue
         k = min(hub_sites.size, GRAVITY_CANDIDATES + 1)
@@ -1471,8 +1502,12 @@ def _demands(ops_hubs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], site_ids
         rows_a.append(hub_sites[pair // hub_sites.size])
         rows_b.append(hub_sites[pair % hub_sites.size])
         vol.append(g / g.sum() * float(gbps.sum()) * ON_NET_SHARE)
-    a = np.concatenate(rows_a)
-    bb = np.concatenate(rows_b)
+    if not rows_a:
+        return arrow_frame(TABLES["demands"], {"a_site": pa.array([], type=pa.string()),
+                                               "b_site": pa.array([], type=pa.string()),
+                                               "volume": pa.array([], type=pa.float64())})
+    a = np.concatenate(rows_a).astype(np.int64)
+    bb = np.concatenate(rows_b).astype(np.int64)
     v = np.concatenate(vol)
     keep = v > 0
     a_ids = site_ids[a[keep]]
@@ -1586,7 +1621,7 @@ def generate_network(*, country: str, scale: float = 1.0, seed: int = 0,
         report.notes += notes
     _interconnect(b, interconnects)
     tables = b.tables()
-    tables["demands"] = _demands(ops_hubs, tables["sites"]["site_id"].to_numpy(dtype=object))
+    tables["demands"] = _demands(ops_hubs, tables["sites"]["site_id"].to_numpy(dtype=object), tables)
     tables["operators"] = _operators_table(ops, country)
     net = Network(tables, name=name)
     net.cache["generate"] = report
