@@ -72,7 +72,7 @@ def run_demo(out: str | Path = "cleanpath-demo", *, scale: float = DEFAULT_SCALE
         ws.write_network(SNAPSHOT, net, source=f"cleanpath demo: generate --country {COUNTRY} "
                                                 f"--scale {scale} --seed {seed} + shipped installations")
         net = ws.network(SNAPSHOT)
-    results = run_suite(net, SuiteSettings(as_of=AS_OF, policies=PACKS), on_step=step)
+    results = run_suite(net, SuiteSettings(as_of=AS_OF, policy=PACKS), on_step=step)
     step("writing the report")
     report = write_report(
         out / "report.html", results=results, network=net, untrusted=default_untrusted(net.catalogue),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
@@ -15,30 +14,32 @@ from cleanpath.cli.output import progress, stderr
 @snapshot_option
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
               show_default=True, help="The HTML file to write.")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date of the audit (default today).")
-@click.option("--policy", "policies", default="de-2024,eu-toolbox,us-clean-path", show_default=True,
-              help="Policy packs for the audit, the plan and the comparison.")
-@click.option("--outage-vendor", default="huawei", show_default=True, help="Vendor switched off in the outage section.")
-@click.option("--plan-start", type=int, default=None, help="First plan year (default next year).")
-@click.option("--plan-horizon", type=int, default=6, show_default=True, help="Plan length in years.")
+@click.option("--as-of", default=None, metavar="DATE",
+              help="Date every question is asked at (YYYY-MM-DD; default today).")
+@click.option("--policy", "-p", "policy", default=None, metavar="PACK[,PACK...]",
+              help="Policy packs for the audit, the plan and the comparison (default: the packs of the "
+                   "snapshot's countries, as every question defaults).")
+@click.option("--set", "sets", multiple=True, metavar="QUESTION.PARAM=VALUE",
+              help="Ask one question with another value (repeat): outage.vendor=zte, plan.horizon=8.")
 @click.option("--title", default=None, help="Report title.")
 @click.pass_obj
 @handle_errors
-def report_cmd(ctx, snapshot, out, as_of, policies, outage_vendor, plan_start, plan_horizon, title):
+def report_cmd(ctx, snapshot, out, as_of, policy, sets, title):
     """Run every question on a snapshot and write one self-contained HTML report.
 
-    The file has no external assets (inline styles, SVG map and charts): mail it, archive it, open
-    it offline.
+    Each question is asked with the same defaults as its own command (see its --help); the
+    report shows the parameters each was asked with. The file has no external assets (inline
+    styles, SVG map and charts): mail it, archive it, open it offline.
     """
     from cleanpath.model.vendors import default_untrusted
+    from cleanpath.registry import Param
     from cleanpath.report.charts import charts_for
     from cleanpath.report.html import write_report
     from cleanpath.suite import SuiteSettings, run_suite
 
-    day = as_of.date() if as_of else dt.date.today()
-    settings = SuiteSettings(as_of=day, policies=tuple(p.strip() for p in policies.split(",") if p.strip()),
-                             outage_vendor=outage_vendor, plan_start=plan_start or day.year + 1,
-                             plan_horizon=plan_horizon)
+    day = Param("as_of", "date", "").convert(as_of) if as_of else None
+    packs = tuple(Param("policy", "packs", "").convert(policy)) if policy else None
+    settings = SuiteSettings(as_of=day, policy=packs, overrides=parse_sets(sets))
     with ctx.workspace(read_only=True) as ws, progress("report") as step:
         net = ws.network(snapshot)
         results = run_suite(net, settings, on_step=step)
@@ -46,6 +47,26 @@ def report_cmd(ctx, snapshot, out, as_of, policies, outage_vendor, plan_start, p
                             charts=charts_for(results), title=title or f"cleanpath report: {snapshot}")
     stderr.print(f"report: {path.resolve()}")
     click.echo(str(path))
+
+
+def parse_sets(sets) -> dict[str, dict[str, str]]:
+    """``QUESTION.PARAM=VALUE`` settings, checked against the registry."""
+    from cleanpath.errors import Problem, ValidationError
+    from cleanpath.registry import QUESTIONS
+
+    out: dict[str, dict[str, str]] = {}
+    for s in sets:
+        head, eq, value = s.partition("=")
+        q, dot, name = head.strip().partition(".")
+        if not eq or not dot or q not in QUESTIONS:
+            raise ValidationError(Problem(f"write QUESTION.PARAM=VALUE with a registered question "
+                                          f"({', '.join(QUESTIONS)})", column="--set", value=s))
+        if name not in {p.name for p in QUESTIONS[q].params}:
+            raise ValidationError(Problem(f"{q} has no parameter {name!r} "
+                                          f"({', '.join(p.name for p in QUESTIONS[q].params)})", column="--set",
+                                          value=s))
+        out.setdefault(q, {})[name] = value.strip()
+    return out
 
 
 def register(group: click.Group) -> None:

@@ -319,9 +319,23 @@ def _compare(a: Ask) -> Result:
 
 
 def _explain(a: Ask) -> Result:
-    from cleanpath.analysis.explain import run_explain
+    from cleanpath.analysis.explain import run_explain, serving_diagnosis
 
-    return run_explain(a.net, target=a["target"])
+    target = a.values.get("target")
+    if target is None:
+        # No target: the first element that cannot serve (the most useful one to explain), else
+        # the first cell site (a healthy chain end to end).
+        examples = serving_diagnosis(a.net)["example"].dropna()
+        if len(examples):
+            target = str(examples.iloc[0])
+        else:
+            cells = a.net.sites.loc[a.net.sites["kind"].astype(str) == "cell", "site_id"]
+            if not len(cells):
+                raise ValidationError(Problem("the network has no element that cannot serve and no cell "
+                                              "site: name an element or site to explain", column="target"))
+            target = str(cells.iloc[0])
+        a.resolved("target", target)
+    return run_explain(a.net, target=target)
 
 
 def _outage_by_domain(r: Result) -> pd.DataFrame | None:
@@ -346,6 +360,20 @@ def _funding_groups(r: Result) -> pd.DataFrame | None:
 
 
 USD = "USD"
+
+EXPLAIN = QuestionSpec(
+    "explain", "Why an element or site serves, or not: the chain of dependencies and its first broken link.",
+    "For an element: in service; control plane homed and serving; 5G-NSA anchor serving; managed-by; "
+    "reaches a gateway via transport. The first requirement that fails is followed into the element it "
+    "concerns, down to the root cause. For a site: every element of the site.",
+    (Param("target", "text", "An element_id or a site_id.", argument=True, cli=None, max_length=200,
+           default=Auto("the first element that cannot serve; else the first cell site")),
+     SNAPSHOT),
+    _explain,
+    tables=(TableSpec("chain", "The chain of requirements, first broken link marked"),
+            TableSpec("elements", "The site's elements and why each serves or not")),
+    headline=("kind", "serves", "first_broken"),
+    dashboard="explain")
 
 QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
     QuestionSpec(
@@ -382,7 +410,6 @@ QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
         headline=("violations", "warnings", "elements_in_violation"),
         charts=(ChartSpec("Findings by rule (violations, warnings and info)", "bar", "rule", ("findings",),
                           data=_audit_by_rule, colour="#d62828"),),
-        suite={"policy": ["de-2024", "eu-toolbox", "us-clean-path"]},
         dashboard="findings", cli_finish=_audit_fails),
     QuestionSpec(
         "clean-path", "Does each sensitive site have a path free of untrusted vendors, on each operator?",
@@ -524,7 +551,7 @@ QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
                           ("untrusted_elements_left", "elements_past_deadline"), table="years"),
                 ChartSpec("Compliance curve (audit at year end)", "line", "year", ("violations", "warnings"),
                           table="compliance")),
-        suite={"policy": ["de-2024", "eu-toolbox", "us-clean-path"], "explain": True},
+        suite={"explain": True},
         dashboard="plan"),
     QuestionSpec(
         "compare", "What changed between two snapshots, and how the findings changed.",
@@ -586,6 +613,7 @@ QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
         charts=(ChartSpec("Break-even subsidy share by operator", "bar", "operator_id", ("break_even_subsidy_share",),
                           table="operators"),),
         dashboard="incentive"),
+    EXPLAIN,
 )}
 
 

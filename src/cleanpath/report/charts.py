@@ -42,50 +42,24 @@ def _bars(df: pd.DataFrame, label: str, value: str, *, top: int = 15, colour: st
 
 
 def charts_for(results: list[Result]) -> dict[str, dict[str, str]]:
-    """Charts per question name, for :func:`cleanpath.report.html.write_report`."""
+    """Charts per question name, as the registry declares them (:class:`cleanpath.registry.ChartSpec`)."""
+    from cleanpath.registry import QUESTIONS
+
     out: dict[str, dict[str, str]] = {}
     for r in results:
-        t = r.tables
+        spec = QUESTIONS.get(r.question) or QUESTIONS.get(r.question.split("-")[0])
         c: dict[str, str] = {}
-        if r.question == "info":
-            c["elements by vendor"] = _bars(t.get("by_vendor"), "vendor", "elements")
-            c["elements by domain"] = _bars(t.get("by_domain"), "domain", "elements")
-        elif r.question == "audit":
-            br = t.get("by_rule")
-            if br is not None and len(br) and "rule_id" in br:
-                counts = br[[k for k in ("violation", "warning", "info") if k in br]].sum(axis=1)
-                d = pd.DataFrame({"rule": br["pack"].astype(str) + "/" + br["rule_id"].astype(str),
-                                  "findings": counts.astype(float)})
-                c["findings by rule (violations, warnings and info)"] = _bars(d, "rule", "findings",
-                                                                              colour="#d62828")
-        elif r.question == "outage":
-            lost = r.summary.get("lost_by_domain") or {}
-            if lost:
-                c["elements lost by domain"] = bar_chart_svg(list(lost), [float(v) for v in lost.values()],
-                                                             colour="#d62828")
-        elif r.question == "exposure":
-            c["untrusted elements near each sensitive site"] = _bars(t.get("exposure"), "sensitive_id",
-                                                                     "untrusted_elements_within", colour="#d62828")
-        elif r.question == "plan":
-            y = t.get("years")
-            if y is not None and len(y):
-                c["replacement cost per year"] = bar_chart_svg(y["year"].astype(str).tolist(),
-                                                               y["cost"].astype(float).tolist())
-                c["untrusted elements left and elements past their deadline"] = line_chart_svg(
-                    y["year"].tolist(), {"untrusted left": y["untrusted_elements_left"].astype(float).tolist(),
-                                         "past deadline": y["elements_past_deadline"].astype(float).tolist()})
-            comp = t.get("compliance")
-            if comp is not None and len(comp):
-                c["compliance curve (audit at year end)"] = line_chart_svg(
-                    comp["year"].tolist(), {"violations": comp["violations"].astype(float).tolist(),
-                                            "warnings": comp["warnings"].astype(float).tolist()})
-        elif r.question == "funding":
-            g = t.get("groups")
-            if g is not None and len(g):
-                c["share of approved demand paid, by priority group"] = bar_chart_svg(
-                    [f"group {v}" for v in g["group"]], g["factor"].astype(float).tolist())
-        elif r.question == "incentive":
-            c["break-even subsidy share by operator"] = _bars(t.get("operators"), "operator_id",
-                                                              "break_even_subsidy_share")
+        for chart in spec.charts if spec is not None else ():
+            df = chart.frame(r)
+            if df is None:
+                continue
+            if chart.kind == "bar" and chart.x == "year":
+                c[chart.title] = bar_chart_svg(df[chart.x].astype(str).tolist(), df[chart.y[0]].astype(float).tolist(),
+                                               colour=chart.colour)
+            elif chart.kind == "bar":
+                c[chart.title] = _bars(df, chart.x, chart.y[0], colour=chart.colour)
+            else:
+                c[chart.title] = line_chart_svg(df[chart.x].tolist(),
+                                                {y.replace("_", " "): df[y].astype(float).tolist() for y in chart.y})
         out[r.question] = {k: v for k, v in c.items() if v}
     return out
