@@ -16,8 +16,8 @@ import pandas as pd
 
 from cleanpath.errors import ValidationError
 from cleanpath.model.network import Network
-from cleanpath.model.vendors import default_untrusted
 from cleanpath.plan.costs import load_costs
+from cleanpath.policy.vendorset import resolve_untrusted
 from cleanpath.result import Result
 
 #: Assumed economic life of network equipment (years) for the stranded-value estimate.
@@ -27,7 +27,7 @@ DEFAULT_LIFETIME_YEARS = 8.0
 DEFAULT_PREMIUM = 0.15
 
 
-def run_incentive(net: Network, *, as_of: dt.date, untrusted: set[str] | None = None,
+def run_incentive(net: Network, *, as_of: dt.date, untrusted=None,
                   programme: str | None = None, premium: float = DEFAULT_PREMIUM,
                   lifetime_years: float = DEFAULT_LIFETIME_YEARS, costs=None) -> Result:
     """Per operator: replacement cost, stranded value, premium, programme payment and break-even subsidy.
@@ -39,7 +39,9 @@ def run_incentive(net: Network, *, as_of: dt.date, untrusted: set[str] | None = 
     as_of
         Date of the decision (ages and the programme's money are taken as of then).
     untrusted
-        Vendors to replace (default: headquartered in China or Russia).
+        Vendors to replace: a vendor set (text such as ``"Huawei, zte"`` or ``us-clean-path``, a
+        list, a :class:`~cleanpath.policy.vendorset.VendorSet`, or a frozenset of resolved ids;
+        grammar in :mod:`cleanpath.policy.vendorset`). Default: headquartered in China or Russia.
     programme
         Funding programme id; its covered vendors' gear installed by its cut-off is reimbursed at
         its pro-rata factor as of ``as_of``.
@@ -57,7 +59,8 @@ def run_incentive(net: Network, *, as_of: dt.date, untrusted: set[str] | None = 
     """
     if lifetime_years <= 0 or premium < -0.9:
         raise ValidationError("lifetime must be positive and the premium above -90 %")
-    vendors = untrusted or default_untrusted(net.catalogue)
+    # one grammar for every question: "Huawei" resolves, unknown names are errors, not cost 0
+    vendors = resolve_untrusted(net, untrusted, as_of=as_of)
     el = net.elements
     bad = el["vendor"].isin(list(vendors)).to_numpy(dtype=bool, na_value=False) & \
         el["in_service"].fillna(True).to_numpy(dtype=bool)

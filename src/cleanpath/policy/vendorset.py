@@ -377,11 +377,18 @@ VendorSpec = Union[str, Iterable[str], VendorSet, frozenset, None]
 
 
 class _Resolver:
-    def __init__(self, catalogue: VendorCatalogue, present: Iterable[str], as_of: dt.date | None,
+    def __init__(self, catalogue: VendorCatalogue, present: Iterable[str], as_of: dt.date | str | None,
                  packs: Mapping[str, "Policy"], setting: str):
         self.cat = catalogue
         self.ids = catalogue.ids
         self.present = {p for p in present if isinstance(p, str)}
+        if isinstance(as_of, dt.datetime):
+            as_of = as_of.date()
+        elif isinstance(as_of, str):
+            try:
+                as_of = dt.date.fromisoformat(as_of.strip())
+            except ValueError:
+                raise ValidationError(Problem("not a date (YYYY-MM-DD)", column="as_of", value=as_of)) from None
         self.as_of = as_of or dt.date.today()
         self.packs = dict(packs)
         self.setting = setting
