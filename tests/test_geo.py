@@ -21,35 +21,7 @@ from cleanpath.geo.sphere import MAX_DISTANCE_M, cap_boxes
 
 # -- independent oracles ---------------------------------------------------------------------------
 
-def chord_distance_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance via 3-D unit vectors (a different formula from the haversine)."""
-    def xyz(lat, lon):
-        la, lo = np.radians(lat), np.radians(lon)
-        return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
-    a = xyz(np.asarray(lat1, float), np.asarray(lon1, float))
-    b = xyz(np.asarray(lat2, float), np.asarray(lon2, float))
-    chord = np.linalg.norm(a - b, axis=-1)
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2, 0, 1))
-
-
-def brute_within(zlat, zlon, zr, lat, lon) -> np.ndarray:
-    """Boolean matrix zones x points: distance <= radius + tolerance, by the chord formula."""
-    d = chord_distance_m(zlat[:, None], zlon[:, None], lat[None, :], lon[None, :])
-    return d <= zr[:, None] + RADIUS_TOLERANCE_M
-
-
-def ray_cast(px: float, py: float, rings: list[list[list[float]]]) -> bool:
-    """Textbook even-odd ray casting with a boundary check, one point at a time (small tests only)."""
-    inside = False
-    for ring in rings:
-        for (x1, y1), (x2, y2) in zip(ring[:-1], ring[1:]):
-            cross = (x2 - x1) * (py - y1) - (y2 - y1) * (px - x1)
-            if (abs(cross) < 1e-12 and min(x1, x2) - 1e-12 <= px <= max(x1, x2) + 1e-12
-                    and min(y1, y2) - 1e-12 <= py <= max(y1, y2) + 1e-12):
-                return True
-            if (y1 > py) != (y2 > py) and px < x1 + (py - y1) * (x2 - x1) / (y2 - y1):
-                inside = not inside
-    return inside
+from geo_oracles import brute_within, chord_distance_m, ray_cast  # noqa: E402 (shared oracles)
 
 
 def scatter_around(rng, lat, lon, radius_m, n):

@@ -32,7 +32,6 @@ Connected components (``scipy.sparse.csgraph``) are only computed on the core.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +40,6 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from cleanpath.errors import ProblemCollector
 from cleanpath.geo.sphere import EARTH_RADIUS_M, haversine_m  # noqa: F401 (re-exported for outage)
 from cleanpath.model.schema import ROLES, USER_PLANE_ROLES
 
@@ -94,12 +92,6 @@ def _binary(m: sp.spmatrix, n: int, *, drop_diagonal: bool) -> sp.csr_matrix:
     m.eliminate_zeros()
     m.data[:] = 1
     return m
-
-
-def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Points on the unit sphere for WGS84 degrees (rows ``x, y, z``)."""
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
 
 
 # --- the peeled forest ---------------------------------------------------------------------------
@@ -576,84 +568,29 @@ class Coverage:
 def _radius_hits(ss: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sensitive row, point index) pairs within each sensitive site's radius.
 
-    Candidates come from a k-d tree over unit vectors (chord length grows with great-circle
-    distance, so the ball query is exact on the sphere); each is confirmed with the haversine
-    distance, inclusive with :data:`RADIUS_TOLERANCE_M`, as the exposure question counts them.
+    The package's one radius index (:class:`cleanpath.geo.PointIndex`: exact on the sphere,
+    inclusive with :data:`RADIUS_TOLERANCE_M`, as the exposure question counts them).
     """
-    empty = np.empty(0, dtype=np.int64)
+    from cleanpath.geo.index import PointIndex
+
     slat = ss["lat"].to_numpy(dtype="float64", na_value=np.nan)
     slon = ss["lon"].to_numpy(dtype="float64", na_value=np.nan)
-    radius = ss["radius_m"].to_numpy(dtype="float64", na_value=5000.0) + RADIUS_TOLERANCE_M
-    ok = np.flatnonzero(np.isfinite(slat) & np.isfinite(slon))
-    if not ok.size or not lat.size:
-        return empty, empty
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(unit_vectors(lat, lon))
-    chord = 2 * np.sin(np.minimum(radius[ok] / EARTH_RADIUS_M, np.pi) / 2) * (1 + 1e-9)
-    hits = tree.query_ball_point(unit_vectors(slat[ok], slon[ok]), r=chord)
-    lens = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-    if not lens.sum():
-        return empty, empty
-    row = np.repeat(ok, lens)
-    pt = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if len(h)])
-    inside = haversine_m(slat[row], slon[row], lat[pt], lon[pt]) <= radius[row]
-    return row[inside], pt[inside]
+    radius = ss["radius_m"].to_numpy(dtype="float64", na_value=5000.0)
+    return PointIndex(lat, lon).pairs(slat, slon, radius)
 
 
 def _polygon_hits(ss: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sensitive row, point index) pairs for sensitive sites given as GeoJSON (Multi)Polygons.
 
-    Rings are tested together with the even-odd rule, which handles holes and multipolygons
-    whose parts do not overlap.
+    The package's one point-in-polygon (:meth:`cleanpath.geo.Area.contains`): holes,
+    multipolygons, rings across the antimeridian and around the poles, boundaries inclusive.
+    Geometry is validated at import; a text that does not parse is a ValidationError naming
+    the row.
     """
-    geoms = ss["geometry"]
-    rows_out, pts_out = [], []
-    problems = ProblemCollector("sensitive_sites")
-    for i in np.flatnonzero(geoms.notna().to_numpy(dtype=bool)):  # one loop per polygon, not per point
-        text = geoms.iloc[i]
-        try:
-            rings = _rings(json.loads(text))
-        except (ValueError, TypeError, KeyError) as e:
-            problems.add(f"geometry is not a GeoJSON Polygon or MultiPolygon ({e})", line=int(i) + 2,
-                         column="geometry", value=text)
-            continue
-        allx = np.concatenate([r[:, 0] for r in rings])
-        ally = np.concatenate([r[:, 1] for r in rings])
-        box = (lon >= allx.min()) & (lon <= allx.max()) & (lat >= ally.min()) & (lat <= ally.max())
-        cand = np.flatnonzero(box)
-        inside = np.zeros(cand.size, dtype=bool)
-        px, py = lon[cand][:, None], lat[cand][:, None]
-        for ring in rings:
-            x1, y1 = ring[:-1, 0][None, :], ring[:-1, 1][None, :]
-            x2, y2 = ring[1:, 0][None, :], ring[1:, 1][None, :]
-            crosses = ((y1 > py) != (y2 > py)) & (
-                px < (x2 - x1) * (py - y1) / np.where(y2 == y1, 1.0, y2 - y1) + x1)
-            inside ^= (crosses.sum(axis=1) % 2).astype(bool)
-        rows_out.append(np.full(int(inside.sum()), i, dtype=np.int64))
-        pts_out.append(cand[inside])
-    problems.raise_if_any()
-    if not rows_out:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(rows_out), np.concatenate(pts_out)
+    from cleanpath.geo.geometry import parse_areas
+    from cleanpath.geo.index import PointIndex
 
-
-def _rings(geo: dict) -> list[np.ndarray]:
-    kind = geo["type"]
-    if kind == "Feature":
-        return _rings(geo["geometry"])
-    polys = [geo["coordinates"]] if kind == "Polygon" else geo["coordinates"] if kind == "MultiPolygon" else None
-    if polys is None:
-        raise ValueError(f"type {kind!r}")
-    rings = []
-    for poly in polys:
-        for ring in poly:
-            a = np.asarray(ring, dtype="float64")
-            if a.ndim != 2 or a.shape[0] < 4 or a.shape[1] < 2:
-                raise ValueError("a ring needs at least 4 [lon, lat] positions")
-            if not np.array_equal(a[0, :2], a[-1, :2]):
-                a = np.vstack([a, a[:1]])
-            rings.append(a[:, :2])
-    if not rings:
-        raise ValueError("no rings")
-    return rings
+    geoms = ss["geometry"].astype(object)
+    texts = geoms.where(geoms.notna(), None).tolist()
+    areas = parse_areas(texts, file="sensitive_sites", lines=np.arange(len(texts)) + 2)
+    return PointIndex(lat, lon).area_pairs(areas)

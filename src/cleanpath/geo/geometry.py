@@ -29,9 +29,18 @@ import numpy as np
 import pandas as pd
 
 from cleanpath.errors import ProblemCollector
+from cleanpath.geo.sphere import EARTH_RADIUS_M, unit_vectors
 
 #: Points within this many degrees of an edge (about 0.1 mm) are on the boundary.
 EDGE_EPS_DEG = 1e-9
+#: Distances to edges follow the lon/lat-straight edge to within this many metres (see
+#: :meth:`Area.distance_m`): edges are cut into great-circle pieces that stray no farther.
+DENSIFY_TOL_M = 0.05
+#: Most pieces one edge is cut into (an edge hugging a pole would otherwise ask for millions).
+_MAX_PIECES = 4096
+#: Words that start a WKT text: recognised so the error can say what to give instead.
+_WKT_WORDS = ("POLYGON", "MULTIPOLYGON", "POINT", "MULTIPOINT", "LINESTRING", "MULTILINESTRING",
+              "GEOMETRYCOLLECTION", "SRID=")
 #: Largest number of (point, edge) or (edge, edge) pairs held in memory at once.
 _PAIR_CHUNK = 2_000_000
 
@@ -73,11 +82,105 @@ class Area:
     part_hi: np.ndarray
     lat_lo: float
     lat_hi: float
+    rings: tuple = field(default=(), repr=False, compare=False)
     _slabs: tuple = field(default=(), repr=False, compare=False)
+    _arcs: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def parts(self) -> int:
         return int(self.part_lo.size)
+
+    def distance_m(self, lat, lon) -> np.ndarray:
+        """Great-circle distance in metres from each point to the area: 0 inside or on the boundary.
+
+        Outside, the distance to the nearest point of any ring. Edges are straight in
+        longitude/latitude (RFC 7946); for the distance each edge is cut into pieces short enough
+        that the great-circle arc between a piece's ends strays at most :data:`DENSIFY_TOL_M` from
+        the lon/lat line, and the distance to an arc is exact on the sphere (cross-track distance
+        when the foot falls on the arc, else the nearer end). Vectorised over (point, piece) pairs
+        in bounded chunks.
+
+        Parameters
+        ----------
+        lat, lon
+            Degrees, 1-D arrays of equal length (NaN gives NaN).
+
+        Returns
+        -------
+        numpy.ndarray
+            Metres, one per point.
+        """
+        lat = np.asarray(lat, dtype="float64").ravel()
+        lon = np.asarray(lon, dtype="float64").ravel()
+        out = np.full(lat.size, np.nan)
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        if not ok.any():
+            return out
+        inside = np.zeros(lat.size, dtype=bool)
+        inside[ok] = self.contains(lat[ok], lon[ok])
+        out[inside] = 0.0
+        todo = np.flatnonzero(ok & ~inside)
+        if todo.size:
+            out[todo] = arc_distance_m(unit_vectors(lat[todo], lon[todo]), *self._arcs)
+        return out
+
+    def cap(self) -> tuple[float, float, float]:
+        """A spherical cap holding the whole area: centre lat, lon (degrees) and radius (metres).
+
+        The centre is the normalised mean of the boundary's unit vectors, the radius the largest
+        distance from it to the (densified) boundary, grown by a hair. An area whose boundary does
+        not fit in a hemisphere around that centre (or that holds a pole it does not surround) gets
+        the whole sphere, so the cap is always a superset.
+        """
+        a = self._arcs[0]
+        m = a.mean(axis=0)
+        norm = float(np.linalg.norm(m))
+        if norm < 1e-9:
+            return 0.0, 0.0, float(np.pi * EARTH_RADIUS_M)
+        c = m / norm
+        ang = float(np.arccos(np.clip(a @ c, -1.0, 1.0)).max())
+        lat = float(np.degrees(np.arcsin(np.clip(c[2], -1.0, 1.0))))
+        lon = float(np.degrees(np.arctan2(c[1], c[0])))
+        reaches_pole = (self.lat_hi >= 90.0) or (self.lat_lo <= -90.0)
+        if ang >= np.pi / 2 or reaches_pole:
+            return lat, lon, float(np.pi * EARTH_RADIUS_M)
+        return lat, lon, float(ang * EARTH_RADIUS_M * (1 + 1e-9) + 1.0)
+
+    def representative_point(self) -> tuple[float, float]:
+        """A (lat, lon) inside the area (for consumers that only read points).
+
+        The centroid of the largest polygon's shell in a local equal-scale plane when it lies
+        inside the area, else the middle of the widest inside stretch of the centroid's parallel
+        (a U-shaped area). Longitudes are wrapped into -180..180.
+        """
+        shells = [rings[0] for rings in self.rings]
+        lat0 = float(np.mean(np.concatenate([s[:, 1] for s in shells])))
+        cos0 = max(float(np.cos(np.radians(lat0))), 1e-6)
+        areas = [_ring_area_centroid(s, cos0) for s in shells]
+        k = int(np.argmax([a[0] for a in areas]))
+        _a, cx, cy = areas[k]
+        if self.contains([cy], [_wrap(cx)])[0]:
+            return cy, _wrap(cx)
+        rings = self.rings[k]
+        ys = np.unique(np.concatenate([r[:, 1] for r in rings]))
+        if np.isin(cy, ys):  # a parallel through a vertex makes the crossing count ambiguous
+            j = int(np.searchsorted(ys, cy))
+            cy = (cy + ys[j + 1]) / 2 if j + 1 < len(ys) else (cy + ys[j - 1]) / 2
+        x0 = np.concatenate([r[:-1, 0] for r in rings]); y0 = np.concatenate([r[:-1, 1] for r in rings])
+        x1 = np.concatenate([r[1:, 0] for r in rings]); y1 = np.concatenate([r[1:, 1] for r in rings])
+        spans = (y0 > cy) != (y1 > cy)
+        xs = np.sort(x0[spans] + (cy - y0[spans]) * (x1[spans] - x0[spans]) / (y1[spans] - y0[spans]))
+        if len(xs) < 2:
+            return cy, _wrap(cx)
+        starts, ends = xs[0::2], xs[1::2]
+        j = int(np.argmax(ends - starts[: len(ends)]))
+        return float(cy), _wrap(float((starts[j] + ends[j]) / 2))
+
+    def enclosing_radius_m(self, lat: float, lon: float) -> float:
+        """Largest distance (metres) from (lat, lon) to the area's densified boundary."""
+        a = self._arcs[0]
+        c = unit_vectors(np.array([lat]), np.array([lon]))[0]
+        return float(np.arccos(np.clip(a @ c, -1.0, 1.0)).max() * EARTH_RADIUS_M)
 
     def boxes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """One bounding box per polygon: lat_lo, lat_hi, lon_lo, lon_hi (lon unwrapped)."""
@@ -165,6 +268,95 @@ class Area:
         return inside
 
 
+def _wrap(x: float) -> float:
+    return float(((x + 180.0) % 360.0) - 180.0)
+
+
+def arc_distance_m(p: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray, na: np.ndarray,
+                   bn: np.ndarray) -> np.ndarray:
+    """Distance in metres from each unit vector ``p`` to the nearest of the great-circle arcs a->b.
+
+    A coarse pass with matrix products picks each point's nearest arc (dot products with the arcs'
+    normals ``n`` give the cross-track sine exactly; ``na = n x a`` and ``bn = b x n`` tell whether
+    the foot of the perpendicular falls on the arc); the chosen arc's distance is then recomputed
+    with the well-conditioned forms (``atan2(|p x a|, p . a)`` for the ends), so short distances
+    keep their digits.
+
+    Parameters
+    ----------
+    p
+        ``(k, 3)`` unit vectors.
+    a, b, n, na, bn
+        ``(m, 3)`` arc ends, unit normals ``a x b / |a x b|``, and the two side vectors.
+
+    Returns
+    -------
+    numpy.ndarray
+        Metres, one per point.
+    """
+    k, m = p.shape[0], a.shape[0]
+    best = np.empty(k, dtype=np.int64)
+    chunk = max(1, _PAIR_CHUNK // max(m, 1))
+    for lo in range(0, k, chunk):  # chunks of points: (chunk x m) matrices stay bounded
+        q = p[lo:lo + chunk]
+        s = q @ n.T
+        on = ((q @ na.T) >= 0.0) & ((q @ bn.T) >= 0.0)
+        end = np.maximum(q @ a.T, q @ b.T)  # cosine of the nearer end's angle
+        cos_or_foot = np.where(on, np.sqrt(np.maximum(1.0 - s * s, 0.0)), end)
+        best[lo:lo + chunk] = np.argmax(cos_or_foot, axis=1)
+    ab, bb, nb = a[best], b[best], n[best]
+    s = np.einsum("ij,ij->i", p, nb)
+    on = (np.einsum("ij,ij->i", p, na[best]) >= 0.0) & (np.einsum("ij,ij->i", p, bn[best]) >= 0.0)
+    da = np.arctan2(np.linalg.norm(np.cross(p, ab), axis=1), np.einsum("ij,ij->i", p, ab))
+    db = np.arctan2(np.linalg.norm(np.cross(p, bb), axis=1), np.einsum("ij,ij->i", p, bb))
+    ang = np.where(on, np.arcsin(np.minimum(np.abs(s), 1.0)), np.minimum(da, db))
+    return ang * EARTH_RADIUS_M
+
+
+def _dense_arcs(x1, y1, x2, y2) -> tuple[np.ndarray, ...]:
+    """Edges straight in lon/lat cut into great-circle pieces within :data:`DENSIFY_TOL_M`.
+
+    A lon/lat-straight piece of angular length θ at latitude φ bows away from the great circle
+    through its ends by at most about ``R θ² tan φ / 8``; pieces are kept short enough for that to
+    stay under the tolerance (meridians need one piece). Zero-length pieces are dropped.
+    """
+    h = np.sin(np.radians(y2 - y1) / 2) ** 2 + np.cos(np.radians(y1)) * np.cos(np.radians(y2)) \
+        * np.sin(np.radians(x2 - x1) / 2) ** 2
+    theta = 2 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    phi = np.radians(np.minimum(np.maximum(np.abs(y1), np.abs(y2)), 89.99))
+    along_meridian = x1 == x2
+    with np.errstate(divide="ignore"):
+        piece = np.sqrt(8.0 * DENSIFY_TOL_M / (EARTH_RADIUS_M * np.tan(phi)))
+    piece = np.minimum(np.where(np.isfinite(piece), piece, np.radians(1.0)), np.radians(1.0))
+    pieces = np.where(along_meridian, 1, np.clip(np.ceil(theta / piece), 1, _MAX_PIECES)).astype(np.int64)
+    e = np.repeat(np.arange(x1.size), pieces)
+    t0 = (np.arange(int(pieces.sum())) - np.repeat(np.cumsum(pieces) - pieces, pieces)) / pieces[e]
+    t1 = t0 + 1.0 / pieces[e]
+    ax, ay = x1[e] + t0 * (x2[e] - x1[e]), y1[e] + t0 * (y2[e] - y1[e])
+    bx, by = x1[e] + t1 * (x2[e] - x1[e]), y1[e] + t1 * (y2[e] - y1[e])
+    a, b = unit_vectors(ay, ax), unit_vectors(by, bx)
+    cr = np.cross(a, b)
+    norm = np.linalg.norm(cr, axis=1)
+    keep = norm > 1e-15  # pieces along a pole's "edge" or between repeated vertices have no length
+    a, b, cr, norm = a[keep], b[keep], cr[keep], norm[keep]
+    n = cr / norm[:, None]
+    return a, b, n, np.cross(n, a), np.cross(b, n)
+
+
+def _ring_area_centroid(ring: np.ndarray, cos0: float) -> tuple[float, float, float]:
+    """Area and centroid (lon, lat) of a ring in a local equal-scale plane (x = lon * cos(lat0))."""
+    # Relative to the first vertex: absolute degrees would cancel away most of the precision.
+    x0, y0 = ring[0, 0], ring[0, 1]
+    x, y = (ring[:, 0] - x0) * cos0, ring[:, 1] - y0
+    cr = x[:-1] * y[1:] - x[1:] * y[:-1]
+    a = cr.sum() / 2
+    if a == 0:
+        return 0.0, float(ring[:-1, 0].mean()), float(ring[:-1, 1].mean())
+    cx = ((x[:-1] + x[1:]) * cr).sum() / (6 * a)
+    cy = ((y[:-1] + y[1:]) * cr).sum() / (6 * a)
+    return abs(float(a)), float(x0 + cx / cos0), float(y0 + cy)
+
+
 # -- parsing ---------------------------------------------------------------------------------------
 
 def _ring_array(ring: Any, where: str) -> np.ndarray:
@@ -207,8 +399,17 @@ def _unwrap(arr: np.ndarray, where: str) -> np.ndarray:
     turns = np.concatenate(([0.0], -np.cumsum(np.round(dx / 360.0))))
     ux = x + 360.0 * turns
     if turns[-1] != 0:
-        raise GeometryError(f"{where} winds around a pole; cut it at the antimeridian "
-                            "(RFC 7946 section 3.1.9)")
+        # The ring goes once round a pole: it encloses the cap on the side of that pole. Close it
+        # through the pole (along the seam meridian, which lies inside the area) so the planar
+        # reading holds it; the pole is the one on the ring's side of the equator.
+        y = arr[:, 1]
+        mean = float(y.mean())
+        if abs(turns[-1]) != 1 or mean == 0.0 or (y.min() < 0.0 < y.max()):
+            raise GeometryError(f"{where} winds around a pole but crosses the equator, so which pole "
+                                "it holds is ambiguous; cut it at the antimeridian (RFC 7946 3.1.9)")
+        pole = 90.0 if mean > 0 else -90.0
+        closed = np.column_stack([np.r_[ux, ux[-1], ux[0], ux[0]], np.r_[y, pole, pole, y[0]]])
+        return closed
     return np.column_stack([ux, arr[:, 1]])
 
 
@@ -348,7 +549,8 @@ def _build_area(geojson: dict, polygons: list[list[np.ndarray]]) -> Area:
     order = np.argsort(s, kind="stable")
     start = np.concatenate(([0], np.cumsum(np.bincount(s, minlength=nslab))))
     return Area(geojson, ax1, ay1, ax2, ay2, apart, np.array(lo), np.array(hi), ylo, yhi,
-                _slabs=(ylo, h, start, e[order]))
+                rings=tuple(tuple(r) for r in polygons), _slabs=(ylo, h, start, e[order]),
+                _arcs=_dense_arcs(ax1, ay1, ax2, ay2))
 
 
 def parse_area(text: str | dict) -> Area:
@@ -371,6 +573,10 @@ def parse_area(text: str | dict) -> Area:
     if isinstance(text, str):
         if not text.strip():
             raise GeometryError("empty GeoJSON text")
+        head = text.lstrip().upper()
+        if head.startswith(_WKT_WORDS):
+            raise GeometryError("this is WKT, not GeoJSON; give the area as GeoJSON, e.g. "
+                                '{"type": "Polygon", "coordinates": [[[lon, lat], ...]]}', text)
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as e:

@@ -38,7 +38,8 @@ class Zones:
     Attributes
     ----------
     lat, lon
-        Reference point of each zone (degrees). Nearest distances are measured from it.
+        Reference point of each zone (degrees). Nearest distances of circles are measured from
+        it, of areas from the area's edge (0 inside).
     radius_m
         Circle radius (metres); ignored for zones with an area.
     areas
@@ -345,8 +346,12 @@ def distance_of_h(h) -> np.ndarray:
 
 
 def nearest(con: duckdb.DuckDBPyConnection, points: str, lat: np.ndarray, lon: np.ndarray, *,
-            start_m: float, max_m: float = MAX_DISTANCE_M) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The nearest point to each location, by widening searches.
+            start_m: float, max_m: float = MAX_DISTANCE_M, areas: Sequence[Area | None] | None = None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nearest point to each location (or area), by widening searches.
+
+    Locations with an area measure from the area's edge, 0 inside (:meth:`Area.distance_m`),
+    not from their reference point; the rest from their point.
 
     Level k searches every point within ``start_m * 4**k`` of the still unresolved locations (same
     grid join, exact haversine); a location is resolved as soon as any point is found, since every
@@ -378,6 +383,12 @@ def nearest(con: duckdb.DuckDBPyConnection, points: str, lat: np.ndarray, lon: n
     todo = np.arange(n)
     if n and not con.execute(f"SELECT EXISTS (SELECT 1 FROM ({points}))").fetchall()[0][0]:
         todo = todo[:0]  # no points at all: nothing to search for
+    if areas is not None and todo.size:
+        is_area = np.array([a is not None for a in areas], dtype=bool)
+        if is_area.any():
+            _nearest_to_areas(con, points, np.flatnonzero(is_area), areas, best_h, pid,
+                              start_m=start_m, max_m=max_m)
+            todo = todo[~is_area]
     reach = max(float(start_m), 1.0)
     while todo.size:
         reach = min(reach, max_m, MAX_DISTANCE_M)
@@ -409,3 +420,46 @@ def nearest(con: duckdb.DuckDBPyConnection, points: str, lat: np.ndarray, lon: n
         reach *= 4.0
     resolved = ~np.isnan(best_h) | (max_m >= MAX_DISTANCE_M)
     return best_h, pid, resolved
+
+
+def _nearest_to_areas(con: duckdb.DuckDBPyConnection, points: str, which: np.ndarray,
+                      areas: Sequence[Area | None], best_h: np.ndarray, pid: np.ndarray, *,
+                      start_m: float, max_m: float) -> None:
+    """:func:`nearest` for locations that are areas: distance to the edge, 0 inside.
+
+    Level k takes every point in the cap holding the area grown by ``reach`` (a superset of the
+    points within ``reach`` of the area), measures each candidate's distance to the area exactly
+    and keeps those within ``reach``; an area is resolved once any is found, since every closer
+    point was a candidate too. Fills ``best_h`` (haversine value of the distance) and ``pid``.
+    """
+    caps = np.array([areas[i].cap() for i in which], dtype="float64").reshape(-1, 3)
+    todo = np.arange(which.size)
+    reach = max(float(start_m), 1.0)
+    while todo.size:
+        reach = min(reach, max_m, MAX_DISTANCE_M)
+        # Cells no smaller than 1/64 of the widest cap searched, so a large area lists few cells.
+        grid = Grid.for_cell(max(reach / 2.0, float((caps[todo, 2] + reach).max()) / 64.0))
+        owner, key = grid.cover_caps(caps[todo, 0], caps[todo, 1], caps[todo, 2] + reach)
+        name = f"_na{next(_names)}"
+        con.register(name, pa.table({"key": key, "zone": todo[owner].astype(np.int64)}))
+        res = fetch(con, f"SELECT DISTINCT z.zone, p.pid, p.lat, p.lon FROM ({points}) p "
+                         f"JOIN {name} z ON {grid.key_sql('p.lat', 'p.lon')} = z.key")
+        con.unregister(name)
+        if res.num_rows:
+            zone = res.column("zone").to_numpy()
+            ppid = res.column("pid").to_numpy()
+            plat, plon = res.column("lat").to_numpy(), res.column("lon").to_numpy()
+            order = np.lexsort((ppid, zone))
+            bounds = np.flatnonzero(np.diff(zone[order])) + 1
+            for idx in np.split(order, bounds):  # one area at a time; its candidates vectorised
+                z = int(zone[idx[0]])
+                d = areas[which[z]].distance_m(plat[idx], plon[idx])
+                ok = np.flatnonzero(d <= reach)
+                if ok.size:
+                    k = ok[np.argmin(d[ok])]  # idx is sorted by pid: ties go to the smaller pid
+                    best_h[which[z]] = float(h_of_distance(d[k]))
+                    pid[which[z]] = int(ppid[idx[k]])
+        todo = todo[np.isnan(best_h[which[todo]])]
+        if reach >= max_m or reach >= MAX_DISTANCE_M:
+            break
+        reach *= 4.0

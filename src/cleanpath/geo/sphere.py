@@ -57,6 +57,20 @@ def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
+def unit_vectors(lat, lon) -> np.ndarray:
+    """``(n, 3)`` unit vectors of points given in degrees (x towards 0°E, z towards the north pole)."""
+    la = np.radians(np.asarray(lat, dtype="float64"))
+    lo = np.radians(np.asarray(lon, dtype="float64"))
+    c = np.cos(la)
+    return np.column_stack((c * np.cos(lo), c * np.sin(lo), np.sin(la)))
+
+
+def chord_of_distance(distance_m) -> np.ndarray:
+    """Straight-line distance between unit vectors that lie ``distance_m`` apart on the sphere."""
+    ang = np.minimum(np.asarray(distance_m, dtype="float64") / EARTH_RADIUS_M, math.pi)
+    return 2.0 * np.sin(ang / 2.0)
+
+
 def haversine_h(lat1, lon1, lat2, lon2) -> np.ndarray:
     """The haversine of the central angle, ``sin²(Δφ/2) + cos φ1 cos φ2 sin²(Δλ/2)``.
 

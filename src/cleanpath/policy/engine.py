@@ -27,7 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cleanpath.model.network import Network
-from cleanpath.policy.geo import PointIndex, points_in_polygons
+from cleanpath.errors import Problem, ValidationError
+from cleanpath.geo.geometry import Area, GeometryError, parse_area
+from cleanpath.geo.index import PointIndex
 from cleanpath.policy.hooks import clean_path_engine
 from cleanpath.policy.language import (
     SEVERITIES, Rule, ScopeAll, ScopeAny, ScopeEverything, ScopeExpr, ScopeField, ScopeInside,
@@ -257,7 +259,7 @@ class AuditContext:
         if isinstance(expr, ScopeNear):
             return self._site_to_elements(self._sites_near(expr))
         if isinstance(expr, ScopeInside):
-            return self._site_to_elements(points_in_polygons(self.site_lon, self.site_lat, expr.polygons))
+            return self._site_to_elements(self._sites_index().in_areas([inside_area(expr.polygons)]))
         if isinstance(expr, ScopeManages):
             return self._managers_of(self.scope_mask(expr.scope))
         if isinstance(expr, ScopeAll):
@@ -304,31 +306,36 @@ class AuditContext:
     def _site_to_elements(self, site_mask: np.ndarray) -> np.ndarray:
         return _lookup(site_mask, self.site_pos)
 
+    def _sites_index(self) -> PointIndex:
+        if self._site_index is None:
+            self._site_index = PointIndex(self.site_lat, self.site_lon)
+        return self._site_index
+
     def _sites_near(self, expr: ScopeNear) -> np.ndarray:
+        """Sites near sensitive sites of the scope's kinds, on the sphere (:mod:`cleanpath.geo`).
+
+        A circle site: within its radius (or the scope's) of its point. A polygon site: inside
+        its polygon, or with the scope's ``radius_m`` within that distance of the polygon's edge
+        (0 inside), so a polygon across the antimeridian or around a pole means what it says.
+        """
         ss = self.net.sensitive_sites
         kinds = ss["kind"].to_numpy(dtype=object, na_value=None)
         sel = np.isin(kinds, np.asarray(expr.kinds, dtype=object))
         out = np.zeros(self.n_sites, dtype=bool)
         if not sel.any() or self.n_sites == 0:
             return out
-        if self._site_index is None:
-            self._site_index = PointIndex(self.site_lat, self.site_lon)
+        index = self._sites_index()
         lat = ss["lat"].to_numpy(dtype="float64", na_value=np.nan)[sel]
         lon = ss["lon"].to_numpy(dtype="float64", na_value=np.nan)[sel]
         geoms = ss["geometry"].to_numpy(dtype=object, na_value=None)[sel]
         own = ss["radius_m"].to_numpy(dtype="float64", na_value=5000.0)[sel]
-        if expr.radius_m is not None:
-            out |= self._site_index.within(lat, lon, expr.radius_m)
-        else:
-            # a sensitive site's polygon replaces its radius (schema: sensitive_sites.geometry)
-            has_geom = np.array([isinstance(g, str) and bool(g.strip()) for g in geoms], dtype=bool)
-            out |= self._site_index.within(lat[~has_geom], lon[~has_geom], own[~has_geom])
-        polys = []
-        for g in geoms:
-            if isinstance(g, str) and g.strip():
-                polys.extend(_sensitive_polygons(g))
-        if polys:
-            out |= points_in_polygons(self.site_lon, self.site_lat, tuple(polys))
+        areas = [sensitive_area(g) for g in geoms]
+        is_area = np.array([a is not None for a in areas], dtype=bool)
+        # a sensitive site's polygon replaces its radius (schema: sensitive_sites.geometry)
+        radius = own if expr.radius_m is None else np.full(lat.size, float(expr.radius_m))
+        out |= index.within(lat[~is_area], lon[~is_area], radius[~is_area])
+        if is_area.any():
+            out |= index.in_areas(areas, 0.0 if expr.radius_m is None else float(expr.radius_m))
         return out
 
     def _managers_of(self, managed: np.ndarray) -> np.ndarray:
@@ -359,14 +366,39 @@ class AuditContext:
         return np.asarray(out, dtype=bool)
 
 
-def _sensitive_polygons(text: str) -> list:
-    from cleanpath.policy.loader import _geojson_polygons
+def sensitive_area(text: Any) -> Area | None:
+    """The area of a sensitive site's ``geometry`` text (None without one).
 
-    try:
-        polys, err = _geojson_polygons(json.loads(text))
-    except (json.JSONDecodeError, TypeError):
-        return []
-    return [] if err else list(polys)
+    Geometry is validated when it is imported (:func:`cleanpath.geo.parse_areas`), so a text
+    that does not parse here came from an older workspace; it is an error, not a silent miss.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return _area_cached(text)
+
+
+def inside_area(polygons: tuple) -> Area:
+    """The area of an ``inside`` scope's polygons (checked by the loader with the same parser)."""
+    return _area_cached(json.dumps({"type": "MultiPolygon",
+                                    "coordinates": [[[list(p) for p in ring] for ring in poly]
+                                                    for poly in polygons]}))
+
+
+_AREAS: dict[str, Area] = {}
+
+
+def _area_cached(text: str) -> Area:
+    area = _AREAS.get(text)
+    if area is None:
+        try:
+            area = parse_area(text)
+        except GeometryError as e:
+            raise ValidationError(Problem(e.reason, "sensitive_sites", column="geometry",
+                                          value=text)) from None
+        if len(_AREAS) > 1024:  # a bounded memo: policies and sensitive sites repeat their areas
+            _AREAS.clear()
+        _AREAS[text] = area
+    return area
 
 
 # --- evaluation ---------------------------------------------------------------------------------

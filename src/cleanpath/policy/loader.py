@@ -26,6 +26,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from cleanpath.errors import ProblemCollector, ValidationError
+from cleanpath.geo.geometry import GeometryError, parse_area
 from cleanpath.io.guard import check_text, read_input
 from cleanpath.model.schema import SENSITIVE_KINDS
 from cleanpath.model.vendors import VendorCatalogue, default_catalogue
@@ -688,39 +689,18 @@ def _geojson_polygons(gj: Any) -> tuple[tuple[Polygon, ...], str | None]:
             total += sum(len(r) for r in rings if isinstance(r, list)) if isinstance(rings, list) else 0
             if total > budget[0]:
                 return (), f"more than {MAX_POSITIONS:,} polygon positions; simplify the geometry"
+        budget[0] -= total
+        # One validator for every polygon in the package (cleanpath.geo): closed rings, ranges,
+        # no self-intersection, holes inside shells, rings across the antimeridian read the short way.
+        try:
+            parse_area({"type": g["type"], "coordinates": g.get("coordinates")})
+        except GeometryError as e:
+            return (), e.reason
         for rings in parts:
-            poly, err = _polygon(rings, budget)
-            if err:
-                return (), err
-            polys.append(poly)
+            polys.append(tuple(tuple((float(p[0]), float(p[1])) for p in ring) for ring in rings))
     if not polys:
         return (), "no polygon found (empty geometry)"
     return tuple(polys), None
-
-
-def _polygon(rings: Any, budget: list[int]) -> tuple[Polygon, str | None]:
-    if not isinstance(rings, list) or not rings:
-        return (), "a polygon needs a list of rings"
-    out = []
-    for ring in rings:
-        if not isinstance(ring, list) or len(ring) < 4:
-            return (), "a ring needs at least 4 positions (the first repeated at the end)"
-        budget[0] -= len(ring)
-        if budget[0] < 0:
-            return (), f"more than {MAX_POSITIONS:,} polygon positions; simplify the geometry"
-        pts = []
-        for p in ring:
-            if (not isinstance(p, list) or len(p) < 2
-                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in p[:2])):
-                return (), f"a position must be [lon, lat], got {p!r}"
-            lon, lat = float(p[0]), float(p[1])
-            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                return (), f"position {p!r} is outside lon -180..180, lat -90..90"
-            pts.append((lon, lat))
-        if pts[0] != pts[-1]:
-            return (), "a ring must be closed (last position equal to the first)"
-        out.append(tuple(pts))
-    return tuple(out), None
 
 
 # --- files and includes -------------------------------------------------------------------------
