@@ -34,8 +34,10 @@ def option_help(p: Param) -> str:
     b = p.bounds_text()
     if b:
         extra.append(b)
-    if p.choices and p.kind in ("choice", "choices"):
+    if p.choices and p.kind in ("choice", "choices") and not p.choice_help:
         extra.append("one of " + ", ".join(p.choices) if p.kind == "choice" else "any of " + ", ".join(p.choices))
+    if p.choice_help:
+        extra.append("; ".join(f"{k}: {v}" for k, v in p.choice_help.items()))
     if p.value_aliases:
         extra.append("older names: " + ", ".join(f"{a} = {b}" for a, b in p.value_aliases.items()))
     d = p.default_text()

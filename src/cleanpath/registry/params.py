@@ -117,6 +117,11 @@ def parse_distance(value: Any, *, where: str = "distance") -> float:
     return float(m.group(1)) * _DISTANCE_UNITS[unit or "m"]
 
 
+def _number(v: float) -> str:
+    """A bound as people write it: whole numbers in full (2200, 4294967295), others short."""
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:g}"
+
+
 def split_list(value: Any) -> list[str]:
     """Items of a list given as text (comma-separated), a list of texts, or nothing."""
     if value is None:
@@ -154,6 +159,8 @@ class Param:
         Allowed values of ``choice``/``choices`` kinds.
     value_aliases
         Older spellings of choices and what they mean (``disable`` -> ``fail``).
+    choice_help
+        What each choice means, in one line (help texts, the dashboard's options).
     max_length
         Longest text accepted (REST and CLI alike).
     max_items
@@ -181,6 +188,7 @@ class Param:
     min_open: bool = False
     choices: tuple[str, ...] | None = None
     value_aliases: dict[str, str] = field(default_factory=dict)
+    choice_help: dict[str, str] = field(default_factory=dict)
     max_length: int = 255
     max_items: int = 10_000
     cli: str | None = ""
@@ -224,11 +232,9 @@ class Param:
         lo, hi = self.min, self.max
         if lo is None and hi is None:
             return None
-        if lo is not None and hi is not None:
-            return f"{'>' if self.min_open else '>='} {lo:g}, <= {hi:g}"
-        if lo is not None:
-            return f"{'>' if self.min_open else '>='} {lo:g}"
-        return f"<= {hi:g}"
+        low = f"{'>' if self.min_open else '>='} {_number(lo)}" if lo is not None else None
+        high = f"<= {_number(hi)}" if hi is not None else None
+        return ", ".join(x for x in (low, high) if x)
 
     def describe(self) -> dict[str, Any]:
         """The declaration as JSON (served at ``/api/questions`` for the dashboard's forms)."""
@@ -236,7 +242,8 @@ class Param:
                 "default": None if (self.default is REQUIRED or isinstance(self.default, Auto)) else self.default,
                 "default_text": self.default_text(), "unit": self.unit, "min": self.min, "max": self.max,
                 "min_open": self.min_open, "choices": list(self.choices) if self.choices else None,
-                "value_aliases": dict(self.value_aliases) or None, "max_length": self.max_length,
+                "value_aliases": dict(self.value_aliases) or None, "choice_help": dict(self.choice_help) or None,
+                "max_length": self.max_length,
                 "cli": None if self.argument else self.option, "faces": sorted(self.faces)}
 
     # -- conversion ----------------------------------------------------------------------------------------------
@@ -360,8 +367,8 @@ class Param:
     def _bounded(self, out: float, raw: Any) -> Any:
         lo, hi = self.min, self.max
         if lo is not None and (out < lo or (self.min_open and out == lo)):
-            raise _bad(self.name, raw, f"must be {'>' if self.min_open else '>='} {lo:g}"
+            raise _bad(self.name, raw, f"must be {'>' if self.min_open else '>='} {_number(lo)}"
                        + (f" {self.unit}" if self.unit else ""))
         if hi is not None and out > hi:
-            raise _bad(self.name, raw, f"must be <= {hi:g}" + (f" {self.unit}" if self.unit else ""))
+            raise _bad(self.name, raw, f"must be <= {_number(hi)}" + (f" {self.unit}" if self.unit else ""))
         return out

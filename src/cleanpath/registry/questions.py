@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from cleanpath.analysis.outage import MODE_ALIASES as OUTAGE_MODE_ALIASES
+from cleanpath.analysis.outage import MODES as OUTAGE_MODES
 from cleanpath.errors import Problem, ProblemCollector, ValidationError
 from cleanpath.model.network import Network
 from cleanpath.registry.core import Ask, ChartSpec, QuestionSpec, TableSpec
@@ -449,10 +451,9 @@ QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
          Param("random", "probability", "Monte Carlo: each element in scope fails with this probability.",
                metavar="P"),
          Param("samples", "int", "Monte Carlo samples.", default=1000, min=1, max=10_000, metavar="N"),
-         Param("mode", "choice", "fail: stops forwarding; kill: hostile, switches off what it reaches; "
-                                 "intercept: what it could read.",
-               default="fail", choices=("fail", "kill", "intercept"),
-               value_aliases={"disable": "fail", "compromise": "kill"}),
+         Param("mode", "choice", "How the scenario's gear is a threat.",
+               default="fail", choices=tuple(OUTAGE_MODES), value_aliases=dict(OUTAGE_MODE_ALIASES),
+               choice_help=dict(OUTAGE_MODES)),
          Param("seed", "int", "Seed of the Monte Carlo draws.", default=0, min=0, max=2**32 - 1),
          Param("workers", "int", "Processes for the Monte Carlo samples.", default=1, min=1, max=256,
                faces=frozenset({"cli"})),

@@ -1,4 +1,4 @@
-// The dashboard's question panels: clean path, exposure, audit timeline, compare, funding, incentive.
+// The dashboard's question panels: clean path, exposure, audit timeline, compare, funding, incentive, explain.
 //
 // Each panel fetches when its tab is first opened for a snapshot (never at page load, so a national
 // network's map is not kept waiting), and again when its form is submitted. Analysts run the
@@ -464,6 +464,34 @@ export function installPanels(ctx) {
     incentive: () => { fillIncentive(); return loadIncentive(true); },
   };
 
+  // --- explain -------------------------------------------------------------------------------------------
+
+  $("exp-why-form").addEventListener("submit", (e) => { e.preventDefault(); loadExplain(true); });
+
+  async function loadExplain(run) {
+    const target = $("why-target").value.trim();
+    const params = { snapshot: state.snapshot, ...(target ? { target } : {}) };
+    setText("why-summary", "Following the chain of dependencies…");
+    try {
+      const r = await obtain("explain", params, { run, match: (e) => !target || e.params.target === target });
+      if (!r) { setText("why-summary", notRun("Explain")); return; }
+      const s = r.result.summary, p = r.result.params;
+      if (!target) $("why-target").value = p.target;
+      const broken = s.first_broken;
+      setText("why-summary", el("span", {}, el("b", { id: "why-target-shown" }, p.target), ` (${s.kind}) `,
+        el("b", { id: "why-serves" }, s.serves ? "serves" : "does not serve"),
+        broken ? `: first broken link: ${broken.requirement} (${broken.element_id || broken.for_element})` : "."));
+      const rows = await all(r.id, "chain");
+      state.explain = { id: r.id, summary: s, rows };
+      dataTable($("why-table"), rows, [{ key: "step", label: "step" }, { key: "for_element", label: "for" },
+        { key: "requirement", label: "requirement" }, { key: "element_id", label: "element" },
+        { key: "ok", label: "ok", value: (x) => (x.ok ? "yes" : "no") }, { key: "detail", label: "detail" }],
+      { key: (x) => `${x.step}` });
+    } catch (err) { error("why-summary", err); }
+  }
+
+  onOpen.explain = () => loadExplain(true);
+
   return {
     loadCleanPath,
     /** A tab was opened: load its panel once per snapshot. */
@@ -475,10 +503,10 @@ export function installPanels(ctx) {
     /** A new snapshot: forget what the panels showed. */
     reset() {
       loaded.clear();
-      state.exposure = state.timeline = state.compare = state.incentive = null;
+      state.exposure = state.timeline = state.compare = state.incentive = state.explain = null;
       for (const id of ["exp-cards", "exp-vendors", "tl-chart", "cmp-cards", "inc-cards", "inc-chart", "cp-cards", "cp-bound",
         "cp-detail", "fund-cards", "fund-factors"]) $(id).replaceChildren();
-      for (const id of ["exp-table", "tl-table", "cmp-domops", "cmp-vendors", "cmp-findings", "inc-table", "cp-table", "cp-fix"]) {
+      for (const id of ["exp-table", "tl-table", "cmp-domops", "cmp-vendors", "cmp-findings", "inc-table", "cp-table", "cp-fix", "why-table"]) {
         $(id).tHead.replaceChildren();
         $(id).tBodies[0].replaceChildren();
       }
