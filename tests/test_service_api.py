@@ -58,8 +58,10 @@ def env(nets, tmp_path_factory):
             ws.write_network(name, net)
         store = TokenStore(ws.con)
         tokens = {role: store.create(role=role, name=f"test-{role}") for role in ("viewer", "analyst", "admin")}
+    # a generous failed-authentication limit: the refusal tests send many bad tokens on purpose
+    # (the limit itself is tested in test_service_robust.py)
     app = create_app(config=ServiceConfig(workspace=path, max_upload_bytes=UPLOAD_LIMIT, max_body_bytes=BODY_LIMIT,
-                                          warm=False))
+                                          warm=False, auth_failures="100000/minute"))
     with TestClient(app) as client:
         yield {"client": client, "app": app, "tokens": tokens, "path": path,
                "h": {role: {"Authorization": f"Bearer {t.token}"} for role, t in tokens.items()}}
@@ -147,15 +149,21 @@ MATRIX = [
     ("POST", "/api/snapshots/{name}/import", "admin", {"name": "no-such", "files": {"format": (None, "tables")}}),
     ("GET", "/api/policies", "viewer", {}),
     ("GET", "/api/policies/{pack}", "viewer", {"pack": "uk-tsa"}),
-    ("POST", "/api/questions/audit", "analyst", {"json": {"snapshot": "de", "policy": "de-2024", "as_of": AS_OF}}),
-    ("POST", "/api/questions/clean-path", "analyst", {"json": {"snapshot": "de"}}),
-    ("POST", "/api/questions/outage", "analyst", {"json": {"snapshot": "de", "vendor": "zte"}}),
-    ("POST", "/api/questions/exposure", "analyst", {"json": {"snapshot": "de"}}),
-    ("POST", "/api/questions/plan", "analyst",
+    ("POST", "/api/questions/audit?wait=120", "analyst", {"json": {"snapshot": "de", "policy": "de-2024", "as_of": AS_OF}}),
+    ("POST", "/api/questions/clean-path?wait=120", "analyst", {"json": {"snapshot": "de"}}),
+    ("POST", "/api/questions/outage?wait=120", "analyst", {"json": {"snapshot": "de", "vendor": "zte"}}),
+    ("POST", "/api/questions/exposure?wait=120", "analyst", {"json": {"snapshot": "de"}}),
+    ("POST", "/api/questions/plan?wait=120", "analyst",
      {"json": {"snapshot": "de", "policy": "de-2024", "start": 2027, "horizon": 2, "budget": "50m"}}),
-    ("POST", "/api/questions/funding", "analyst", {"json": {"as_of": "2022-07-15"}}),
-    ("POST", "/api/questions/incentive", "analyst", {"json": {"snapshot": "de", "as_of": AS_OF}}),
-    ("POST", "/api/questions/compare", "analyst", {"json": {"a": "de", "b": "de-after"}}),
+    ("POST", "/api/questions/funding?wait=120", "analyst", {"json": {"as_of": "2022-07-15"}}),
+    ("POST", "/api/questions/incentive?wait=120", "analyst", {"json": {"snapshot": "de", "as_of": AS_OF}}),
+    ("POST", "/api/questions/compare?wait=120", "analyst", {"json": {"a": "de", "b": "de-after"}}),
+    ("POST", "/api/questions/info?wait=120", "analyst", {"json": {"snapshot": "de"}}),
+    ("POST", "/api/questions/explain?wait=120", "analyst", {"json": {"snapshot": "de"}}),
+    ("GET", "/api/questions", "viewer", {}),
+    ("GET", "/api/jobs", "viewer", {}),
+    ("GET", "/api/jobs/{job_id}", "viewer", {"job_id": "job_missing"}),
+    ("DELETE", "/api/jobs/{job_id}", "analyst", {"job_id": "job_missing"}),
     ("GET", "/api/results", "viewer", {}),
     ("GET", "/api/results/{result_id}", "viewer", {"result_id": "missing"}),
     ("GET", "/api/results/{result_id}/tables/{table}", "viewer", {"result_id": "missing", "table": "x"}),
@@ -168,7 +176,7 @@ ROLES = ("viewer", "analyst", "admin")
 
 
 def test_role_matrix_covers_every_route(env):
-    assert api_routes() == {(m, p) for m, p, _, _ in MATRIX}
+    assert api_routes() == {(m, p.split("?")[0]) for m, p, _, _ in MATRIX}
 
 
 @pytest.mark.parametrize("method,path,needed,kw", MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
@@ -243,7 +251,7 @@ def _direct(nets):
 def test_question_routes_return_what_the_python_api_returns(env, nets):
     c, h = env["client"], env["h"]["analyst"]
     for question, params, direct in _direct(nets):
-        r = c.post(f"/api/questions/{question}", json=params, headers=h)
+        r = c.post(f"/api/questions/{question}?wait=120", json=params, headers=h)
         assert r.status_code == 200, (question, r.text)
         got, want = _plain(r.json()), _plain(direct().to_dict())
         if question == "funding":  # the service names the application set it used
@@ -253,7 +261,7 @@ def test_question_routes_return_what_the_python_api_returns(env, nets):
 
 
 def test_compare_sees_exactly_the_revendored_elements(env):
-    r = env["client"].post("/api/questions/compare", json={"a": "de", "b": "de-after"}, headers=env["h"]["analyst"])
+    r = env["client"].post("/api/questions/compare?wait=120", json={"a": "de", "b": "de-after"}, headers=env["h"]["analyst"])
     s = r.json()["summary"]
     assert (s["revendored"], s["added"], s["removed"]) == (REVENDORED, 0, 0)
     changes = r.json()["tables"]["changes"]
@@ -263,12 +271,12 @@ def test_compare_sees_exactly_the_revendored_elements(env):
 def test_results_are_cached_and_readable_by_viewers(env):
     c = env["client"]
     body = {"snapshot": "de", "vendor": "nokia,ericsson"}  # asked nowhere else: the first ask is a miss
-    first = c.post("/api/questions/outage", json=body, headers=env["h"]["analyst"])
-    again = c.post("/api/questions/outage", json=body, headers=env["h"]["admin"])
+    first = c.post("/api/questions/outage?wait=120", json=body, headers=env["h"]["analyst"])
+    again = c.post("/api/questions/outage?wait=120", json=body, headers=env["h"]["admin"])
     assert (first.headers["x-cache"], again.headers["x-cache"]) == ("miss", "hit")
     rid = first.headers["x-result-id"]
     assert again.headers["x-result-id"] == rid and again.content == first.content
-    other = c.post("/api/questions/outage", json={**body, "mode": "compromise"}, headers=env["h"]["analyst"])
+    other = c.post("/api/questions/outage?wait=120", json={**body, "mode": "compromise"}, headers=env["h"]["analyst"])
     assert other.headers["x-result-id"] != rid
     listed = c.get("/api/results", params={"snapshot": "de", "question": "outage"}, headers=env["h"]["viewer"]).json()
     mine = [e for e in listed["results"] if e["result_id"] == rid]
@@ -283,11 +291,11 @@ def test_results_are_cached_and_readable_by_viewers(env):
 
 def test_large_results_are_gzipped_for_clients_that_accept_it(env):
     c = env["client"]
-    r = c.post("/api/questions/audit", json={"snapshot": "de", "policy": "all", "as_of": AS_OF},
+    r = c.post("/api/questions/audit?wait=120", json={"snapshot": "de", "policy": "all", "as_of": AS_OF},
                headers={**env["h"]["analyst"], "Accept-Encoding": "gzip"})
     assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
     assert r.json()["summary"]["findings"] == len(r.json()["tables"]["findings"]) > 0
-    plain = c.post("/api/questions/audit", json={"snapshot": "de", "policy": "all", "as_of": AS_OF},
+    plain = c.post("/api/questions/audit?wait=120", json={"snapshot": "de", "policy": "all", "as_of": AS_OF},
                    headers={**env["h"]["analyst"], "Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.json() == r.json()
 
@@ -296,7 +304,7 @@ def test_result_tables_page_filter_sort_and_facet_like_pandas(env):
     import pandas as pd
 
     c, h = env["client"], env["h"]["viewer"]
-    r = c.post("/api/questions/audit", json={"snapshot": "de", "policy": "all", "as_of": AS_OF},
+    r = c.post("/api/questions/audit?wait=120", json={"snapshot": "de", "policy": "all", "as_of": AS_OF},
                headers=env["h"]["analyst"])
     rid, df = r.headers["x-result-id"], pd.DataFrame(r.json()["tables"]["findings"])
     url = f"/api/results/{rid}/tables/findings"
@@ -325,10 +333,10 @@ def test_concurrent_requests_agree_with_sequential_ones(env):
     bodies = [("outage", {"snapshot": "de", "vendor": v}) for v in ("huawei", "zte", "ericsson", "nokia")]
     bodies += [("incentive", {"snapshot": "de", "as_of": AS_OF, "premium": p}) for p in (0.1, 0.3)]
     with ThreadPoolExecutor(6) as ex:
-        together = list(ex.map(lambda qb: c.post(f"/api/questions/{qb[0]}", json=qb[1], headers=h), bodies * 2))
+        together = list(ex.map(lambda qb: c.post(f"/api/questions/{qb[0]}?wait=120", json=qb[1], headers=h), bodies * 2))
     assert all(r.status_code == 200 for r in together)
     for (q, b), r in zip(bodies * 2, together):
-        alone = c.post(f"/api/questions/{q}", json=b, headers=h)
+        alone = c.post(f"/api/questions/{q}?wait=120", json=b, headers=h)
         assert alone.json() == r.json() and alone.headers["x-result-id"] == r.headers["x-result-id"]
 
 
@@ -364,7 +372,7 @@ BAD_QUESTIONS = [
 @pytest.mark.parametrize("question,body,column,value", BAD_QUESTIONS,
                          ids=[f"{q}-{i}" for i, (q, *_rest) in enumerate(BAD_QUESTIONS)])
 def test_bad_parameters_are_422_with_problems(env, question, body, column, value):
-    r = env["client"].post(f"/api/questions/{question}", json=body, headers=env["h"]["analyst"])
+    r = env["client"].post(f"/api/questions/{question}?wait=120", json=body, headers=env["h"]["analyst"])
     problems = error_shape(r, 422, "validation")["problems"]
     assert problems
     if column is not None:
@@ -375,7 +383,7 @@ def test_bad_parameters_are_422_with_problems(env, question, body, column, value
 
 def test_bad_csv_problems_carry_file_line_and_column(env):
     text = "applicant_id,customers,approved_amount\nok,10,1000\nbad,many,2000\nworse,5,-3\n"
-    r = env["client"].post("/api/questions/funding", json={"applications_csv": text}, headers=env["h"]["analyst"])
+    r = env["client"].post("/api/questions/funding?wait=120", json={"applications_csv": text}, headers=env["h"]["analyst"])
     problems = error_shape(r, 422, "validation")["problems"]
     where = {(p["line"], p["column"]) for p in problems}
     assert (3, "customers") in where and (4, "approved_amount") in where
@@ -384,7 +392,7 @@ def test_bad_csv_problems_carry_file_line_and_column(env):
 
 def test_unknown_snapshots_routes_and_bodies(env):
     c, h = env["client"], env["h"]["admin"]
-    body = error_shape(c.post("/api/questions/outage", json={"snapshot": "atlantis", "vendor": "zte"}, headers=h),
+    body = error_shape(c.post("/api/questions/outage?wait=120", json={"snapshot": "atlantis", "vendor": "zte"}, headers=h),
                        404, "not_found")
     assert "atlantis" in body["message"] and "de" in body["message"]
     error_shape(c.get("/api/snapshots/atlantis", headers=h), 404, "not_found")
@@ -392,20 +400,20 @@ def test_unknown_snapshots_routes_and_bodies(env):
     error_shape(c.delete("/api/snapshots/atlantis", headers=h), 404, "not_found")
     error_shape(c.get("/api/policies/atlantis", headers=h), 404, "not_found")
     error_shape(c.get("/api/nothing-here", headers=h), 404, "not_found")
-    r = c.post("/api/questions/outage", content=b"{not json", headers={**h, "Content-Type": "application/json"})
+    r = c.post("/api/questions/outage?wait=120", content=b"{not json", headers={**h, "Content-Type": "application/json"})
     error_shape(r, 422, "validation")
-    error_shape(c.post("/api/questions/outage", json=["a list"], headers=h), 422, "validation")
+    error_shape(c.post("/api/questions/outage?wait=120", json=["a list"], headers=h), 422, "validation")
     r = c.get("/api/snapshots/de/map", params={"trust": "/etc/passwd"}, headers=h)
     assert error_shape(r, 422, "validation")["problems"][0]["value"] == "/etc/passwd"
     r = c.get("/api/results", params={"limt": 5}, headers=h)  # misspelt: refused, not ignored
     assert error_shape(r, 422, "validation")["problems"][0]["column"] == "limt"
-    r = c.post("/api/questions/outage", content=b"\xff\xfe{", headers={**h, "Content-Type": "application/json"})
+    r = c.post("/api/questions/outage?wait=120", content=b"\xff\xfe{", headers={**h, "Content-Type": "application/json"})
     error_shape(r, 422, "validation")
 
 
 def test_oversized_json_bodies_are_413(env):
     big = {"snapshot": "de", "elements": ["e" * 100] * (BODY_LIMIT // 90)}
-    r = env["client"].post("/api/questions/outage", json=big, headers=env["h"]["analyst"])
+    r = env["client"].post("/api/questions/outage?wait=120", json=big, headers=env["h"]["analyst"])
     assert error_shape(r, 413, "too_large")["limit_bytes"] == BODY_LIMIT
 
 
@@ -523,7 +531,7 @@ def test_delete_snapshot_forgets_its_results(env, nets):
     with open_workspace(env["path"]) as ws:  # same process: DuckDB shares the open database
         ws.write_network("scratch", nets["de-after"])
     env["app"].state.service.refresh_versions()
-    r = c.post("/api/questions/outage", json={"snapshot": "scratch", "vendor": "huawei"}, headers=h)
+    r = c.post("/api/questions/outage?wait=120", json={"snapshot": "scratch", "vendor": "huawei"}, headers=h)
     rid = r.headers["x-result-id"]
     assert c.get(f"/api/results/{rid}", headers=h).status_code == 200
     assert c.delete("/api/snapshots/scratch", headers=h).json() == {"deleted": "scratch"}
@@ -585,7 +593,7 @@ def test_workspace_keeps_only_salted_hashes(env):
 
 def test_audit_log_records_who_ran_what_including_refusals(env):
     c = env["client"]
-    c.post("/api/questions/outage", json={"snapshot": "de", "vendor": "ericsson", "mode": "compromise"},
+    c.post("/api/questions/outage?wait=120", json={"snapshot": "de", "vendor": "ericsson", "mode": "compromise"},
            headers=env["h"]["analyst"])
     c.get("/api/tokens", headers=env["h"]["viewer"])  # refused
     c.get("/api/snapshots")  # no token

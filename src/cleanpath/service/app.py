@@ -1,14 +1,21 @@
-"""The FastAPI application: routes, the dashboard's static files, limits, security headers, audit.
+"""The FastAPI application: routes, the dashboard's static files, authentication, limits, headers, audit.
 
 ``create_app`` opens the workspace and returns the app; ``cleanpath serve`` runs it with uvicorn.
 Public without a token: ``/health`` and the dashboard's static shell (``/`` and ``/static/``,
 which hold no data: the page asks for a token and then calls the API). Everything under ``/api``
 needs a bearer token, the OpenAPI schema (``/api/openapi.json``) included. No route loads anything
 from another origin: the Swagger UI (which FastAPI takes from a CDN) is switched off.
+
+The :class:`Guard` middleware runs before any route and before a single byte of the body is read:
+it refuses bodies over the route's limit, authenticates the token (so nobody without one can make
+the server read, parse or spool a body), rate-limits failed authentications per client address,
+adds the security headers and ``Cache-Control: no-store`` to every API response, and writes the
+audit-log entry of every API request before its response goes out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -18,9 +25,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from cleanpath import __version__
 from cleanpath.service import errors
@@ -34,6 +45,7 @@ log = logging.getLogger("cleanpath.service")
 
 STATIC_DIR = Path(str(resources.files("cleanpath.service").joinpath("static")))
 _UPLOAD = re.compile(r"^/api/snapshots/[^/]+/import/?$")
+_QUESTION = re.compile(r"^/api/questions/[^/]+/?$")
 # The dashboard needs its own scripts, a module worker (MapLibre), inline style attributes and
 # data:/blob: images; nothing from another origin.
 CSP = ("default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src 'self' blob:; "
@@ -41,44 +53,77 @@ CSP = ("default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-sr
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
                     (b"x-frame-options", b"DENY"), (b"content-security-policy", CSP.encode())]
+_UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="cleanpath"', "Connection": "close"}
+#: Seconds a response waits for its audit entry to be committed before going out regardless
+#: (the entry is then in the server log and /health says the audit log is failing).
+AUDIT_WAIT = 5.0
 
 
-def _content_length(scope: dict[str, Any]) -> int | None:
+def _header(scope: dict[str, Any], name: bytes) -> bytes | None:
     for k, v in scope.get("headers", ()):
-        if k == b"content-length":
-            try:
-                return int(v)
-            except ValueError:
-                return None
+        if k == name:
+            return v
     return None
 
 
-class Guard:
-    """Pure ASGI middleware: body size limits, security headers and the audit log.
+def _content_length(scope: dict[str, Any]) -> int | None:
+    v = _header(scope, b"content-length")
+    if v is None:
+        return None
+    try:
+        return int(v)
+    except ValueError:
+        return None
 
-    A body is refused with 413 before it is read when its Content-Length is over the limit, and
-    while it streams in when it has none (chunked uploads).
+
+def body_limit(config: ServiceConfig, method: str, path: str) -> int:
+    """The largest body a route takes: uploads, question parameters, or a small one for the rest."""
+    if _UPLOAD.match(path):
+        return config.max_upload_bytes
+    if _QUESTION.match(path):
+        return config.max_body_bytes
+    return config.small_body_bytes
+
+
+class Guard:
+    """Pure ASGI middleware: body limits, authentication, rate limits, headers and the audit log.
+
+    A body is refused with 413 before it is read when its Content-Length is over the route's limit,
+    and while it streams in when it has none (chunked uploads). An ``/api`` request without a valid
+    token gets 401 before its body is read; a client address with too many failed authentications
+    gets 429 (``Retry-After``) without its token being checked at all.
     """
 
     def __init__(self, app, service: Service):
         self.app = app
         self.service = service
+        self.fail_limit = parse_limit(service.config.auth_failures)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._scrypt: anyio.CapacityLimiter | None = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         svc = self.service
         path = scope.get("path", "")
-        limit = svc.config.max_upload_bytes if _UPLOAD.match(path) else svc.config.max_body_bytes
+        api = path.startswith("/api")
+        limit = body_limit(svc.config, scope.get("method", ""), path)
         state = scope.setdefault("state", {})
         t0 = time.perf_counter()
-        status = 500
+        status = 0
+        logged = False
 
         async def send_with_headers(message):
-            nonlocal status
+            nonlocal status, logged
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": list(message.get("headers", [])) + SECURITY_HEADERS}
+                headers = list(message.get("headers", [])) + SECURITY_HEADERS
+                if api and not any(k.lower() == b"cache-control" for k, _v in headers):
+                    headers.append((b"cache-control", b"no-store"))  # every API answer carries data
+                message = {**message, "headers": headers}
+                if api and not logged:
+                    logged = True
+                    await self._log(scope, state, status, t0)  # durable before the client sees it
             await send(message)
 
         received = 0
@@ -99,21 +144,69 @@ class Guard:
                                         content=errors.body(413, too_large_message(limit), limit_bytes=limit))
                 await response(scope, receive, send_with_headers)
                 return
+            if api:
+                refusal = await self._authenticate(scope, state)
+                if refusal is not None:
+                    await refusal(scope, receive, send_with_headers)
+                    return
             await self.app(scope, limited_receive, send_with_headers)
+        except BaseException as e:
+            if api and not logged:  # a crashed or cancelled handler is recorded too
+                logged = True
+                code = 499 if isinstance(e, (asyncio.CancelledError, anyio.get_cancelled_exc_class())) else 500
+                with contextlib.suppress(BaseException):
+                    await self._log(scope, state, code, t0)
+            raise
         finally:
-            if path.startswith("/api"):
-                self._log(scope, state, status, t0)
+            if api and not logged:  # the client went away before any response
+                await self._log(scope, state, status or 499, t0)
 
-    def _log(self, scope, state: dict[str, Any], status: int, t0: float) -> None:
+    async def _authenticate(self, scope, state: dict[str, Any]) -> JSONResponse | None:
+        """None with ``state['principal']`` set, or the refusal to send (401 or 429)."""
+        svc = self.service
+        client = scope.get("client")
+        ip = client[0] if client else "unknown"
+        auth = (_header(scope, b"authorization") or b"").decode("latin-1").strip()
+        scheme, _sp, token = auth.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return JSONResponse(status_code=401, headers=_UNAUTHORIZED, content=errors.body(
+                401, "missing bearer token: send 'Authorization: Bearer <token>' (create one with `cleanpath "
+                     "token create --role viewer` while the service is stopped, or ask an admin)"))
+        principal = svc.tokens.verify_cached(token)
+        if principal is None:
+            if not self.limiter.test(self.fail_limit, ip):
+                reset = self.limiter.get_window_stats(self.fail_limit, ip).reset_time
+                wait = max(1, int(reset - time.time()) + 1)
+                return JSONResponse(status_code=429, headers={"Retry-After": str(wait), "Connection": "close"},
+                                    content=errors.body(429, f"too many failed authentications from {ip}; "
+                                                             f"try again in {wait} s", retry_after_s=wait))
+            if self._scrypt is None:
+                self._scrypt = anyio.CapacityLimiter(max(2, svc.config.jobs))
+            # scrypt takes tens of milliseconds and 16 MiB: off the event loop, a few at a time
+            principal = await anyio.to_thread.run_sync(svc.tokens.verify, token, limiter=self._scrypt)
+        if principal is None:
+            self.limiter.hit(self.fail_limit, ip)
+            return JSONResponse(status_code=401, headers=_UNAUTHORIZED,
+                                content=errors.body(401, "invalid or revoked token"))
+        state["principal"] = principal
+        return None
+
+    async def _log(self, scope, state: dict[str, Any], status: int, t0: float) -> None:
         p = state.get("principal")
         a = state.get("audit") or {}
         client = scope.get("client")
-        self.service.audit.add(AuditEntry(
+        fut = self.service.audit.add(AuditEntry(
             at=datetime.now(timezone.utc).replace(tzinfo=None), token_id=getattr(p, "token_id", None),
             token_name=getattr(p, "name", None), role=getattr(p, "role", None), method=scope.get("method", ""),
             path=scope.get("path", ""), action=a.get("action"), snapshot=a.get("snapshot"), params=a.get("params"),
             result_id=a.get("result_id"), status=int(status), duration_ms=round((time.perf_counter() - t0) * 1000, 3),
             client=client[0] if client else None))
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(fut), AUDIT_WAIT)
+        except asyncio.TimeoutError:
+            log.error("audit entry for %s %s not committed within %s s; answering anyway",
+                      scope.get("method"), scope.get("path"), AUDIT_WAIT)
 
 
 def create_app(*, workspace: str | Path | None = None, config: ServiceConfig | None = None) -> FastAPI:
@@ -160,9 +253,10 @@ def create_app(*, workspace: str | Path | None = None, config: ServiceConfig | N
     errors.install(app)
     app.include_router(build_router())
 
-    @app.get("/health", summary="Liveness (no token needed).", tags=["public"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    @app.get("/health", summary="Liveness and state (no token needed): ok, or degraded with reasons.",
+             tags=["public"])
+    async def health() -> JSONResponse:
+        return JSONResponse(svc.health(), headers={"Cache-Control": "no-store"})
 
     @app.get("/", include_in_schema=False)
     async def dashboard() -> FileResponse:

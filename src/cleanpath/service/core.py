@@ -1,15 +1,19 @@
-"""The service's state: the open workspace, the locks, the caches, tokens and the audit log.
+"""The service's state: the open workspace, the job pool, the caches, tokens and the audit log.
 
 Concurrency. The service holds the workspace open for writing (DuckDB allows one writing process).
-One re-entrant lock guards the workspace's main connection and the networks loaded from it: a
-question that is not cached runs with the lock held, so two questions never touch one network's
-caches at once. Cached reads take no lock at all: they are a dictionary lookup returning bytes
-serialised once. Tokens and the audit log use their own DuckDB cursors with their own locks.
+Questions that are not cached run as jobs in worker processes (:mod:`cleanpath.service.jobs`),
+each with a time limit and cancellable, at most one per core at once; workers read snapshots from
+Arrow files the service exports once per snapshot version, never the DuckDB file. In this process
+one re-entrant lock guards the workspace's main connection and the networks loaded from it (for
+map and info reads, exports and imports); it is never held while a question runs. Cached reads take
+no lock at all: they are a dictionary lookup returning bytes serialised once. Tokens and the audit
+log use their own DuckDB cursors with their own locks.
 
 Caching. A question's result is keyed by the question, its normalised parameters (defaults
 resolved, so ``as_of`` of today is part of the key) and the version (``updated_at``) of every snapshot
-it reads; the key's hash is the ``result_id``. Writing or deleting a snapshot drops what was
-computed from it. Both caches are LRU-bounded by entry count.
+it reads; the key's hash is the ``result_id``. Results are bounded in bytes and kept on disk next to
+the workspace, so they survive a restart (:mod:`cleanpath.service.cache`). Writing or deleting a
+snapshot drops what was computed from it.
 """
 
 from __future__ import annotations
@@ -18,13 +22,12 @@ import gzip
 import hashlib
 import json
 import logging
+import os
 import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -33,6 +36,10 @@ from cleanpath.errors import Problem, SnapshotNotFound, ValidationError
 from cleanpath.model.network import Network
 from cleanpath.result import Result, jsonable
 from cleanpath.service.auditlog import AuditLog
+from cleanpath.service.auditlog import Entry as AuditEntry
+from cleanpath.service.cache import ByteLRU, ResultCache, _frame_bytes
+from cleanpath.service.errors import ApiError
+from cleanpath.service.jobs import Job, JobManager, drop_exports, export_snapshot, new_job_id
 from cleanpath.service.questions import QUESTIONS
 from cleanpath.service.tokens import Principal, TokenStore
 from cleanpath.store.workspace import Workspace, open_workspace
@@ -60,6 +67,9 @@ class Payload:
             self._gz = gzip.compress(self.raw, compresslevel=5)
         return self._gz
 
+    def nbytes(self) -> int:
+        return len(self.raw) + len(self._gz or b"")
+
 
 @dataclass(frozen=True)
 class ServiceConfig:
@@ -72,11 +82,28 @@ class ServiceConfig:
     max_upload_bytes
         Largest import upload (the whole multipart body); larger ones get 413.
     max_body_bytes
-        Largest body of any other request (JSON parameters).
-    cache_entries
-        Results kept in memory (least recently used dropped first); the same again for other reads.
-    audit_interval
-        Seconds between audit-log writes.
+        Largest body of a question request (JSON parameters; an applications CSV travels in one).
+    small_body_bytes
+        Largest body of every other route (token requests; GET and DELETE take none).
+    cache_bytes
+        Bound of the question results kept in memory (tables and their JSON), least recently used
+        dropped first; other reads (maps, snapshot summaries) get a quarter of it again.
+    cache_disk_bytes
+        Bound of the results kept on disk (they survive restarts).
+    state_dir
+        Where results and snapshot exports for the workers are kept (default: ``<workspace>.service``
+        next to the workspace file).
+    jobs
+        Worker processes: questions running at once (default: the number of cores).
+    job_time_limit
+        Seconds a question may run before its worker is stopped (a question with its own solver
+        ``time_limit`` parameter gets that plus a margin if more).
+    job_time_limits
+        Per-question limits overriding ``job_time_limit``.
+    drain_seconds
+        On stop (SIGTERM), how long running jobs may finish before their workers are terminated.
+    auth_failures
+        Failed authentications allowed per client address (a ``limits`` rate string); more get 429.
     warm
         On start, prepare the policy-pack list and every snapshot's map in the background.
     """
@@ -84,9 +111,27 @@ class ServiceConfig:
     workspace: Path
     max_upload_bytes: int = 200 * 2**20
     max_body_bytes: int = 32 * 2**20
-    cache_entries: int = 256
-    audit_interval: float = 1.0
+    small_body_bytes: int = 64 * 2**10
+    cache_bytes: int = 256 * 2**20
+    cache_disk_bytes: int = 1024 * 2**20
+    state_dir: Path | None = None
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    job_time_limit: float = 300.0
+    job_time_limits: Mapping[str, float] = field(default_factory=dict)
+    drain_seconds: float = 10.0
+    auth_failures: str = "30/minute"
     warm: bool = True
+
+    def time_limit(self, question: str, params: Any) -> float:
+        """The time limit of one job."""
+        limit = float(self.job_time_limits.get(question, self.job_time_limit))
+        own = getattr(params, "time_limit", None)  # a solver limit the caller chose (plan)
+        if isinstance(own, (int, float)) and own > 0:
+            limit = max(limit, float(own) * 1.5 + 60.0)
+        return limit
+
+    def state_path(self) -> Path:
+        return self.state_dir or Path(str(self.workspace) + ".service")
 
 
 @dataclass
@@ -104,6 +149,9 @@ class Entry:
     seconds: float
     _payloads: dict[str, Payload] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _frames: int | None = None
+    #: called when a payload was added (the cache re-measures the entry)
+    on_grow: Callable[[], None] | None = None
 
     def meta(self) -> dict[str, Any]:
         """What ``GET /api/results`` lists."""
@@ -112,6 +160,22 @@ class Entry:
                 "ran_at": self.ran_at.isoformat(timespec="seconds") + "Z", "seconds": round(self.seconds, 3),
                 "summary": jsonable(self.result.summary),
                 "tables": {k: int(len(v)) for k, v in self.result.tables.items()}}
+
+    def state(self) -> dict[str, Any]:
+        """What the disk cache keeps (no payloads: they are remade on demand)."""
+        return {"result_id": self.result_id, "question": self.question, "snapshots": self.snapshots,
+                "versions": self.versions, "params": self.params, "result": self.result, "ran_by": self.ran_by,
+                "ran_at": self.ran_at, "seconds": self.seconds}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> "Entry":
+        return cls(**state)
+
+    def nbytes(self) -> int:
+        """Memory held: the result's tables plus the payloads made from them."""
+        if self._frames is None:
+            self._frames = _frame_bytes(self.result)
+        return self._frames + sum(p.nbytes() for p in list(self._payloads.values()))
 
     def payload(self, tables: tuple[str, ...] | None) -> Payload:
         """The result's JSON contract with all tables (None) or only ``tables``, serialised once."""
@@ -126,42 +190,9 @@ class Entry:
                 chosen = r.tables if tables is None else {t: r.tables[t] for t in tables}
                 hit = Payload(dumps(Result(r.question, r.snapshot, r.params, r.summary, chosen).to_dict()))
                 self._payloads[key] = hit
+        if self.on_grow is not None:
+            self.on_grow()
         return hit
-
-
-class LRU:
-    """A thread-safe least-recently-used mapping bounded by entry count."""
-
-    def __init__(self, size: int):
-        self.size = max(1, int(size))
-        self._d: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            v = self._d.get(key)
-            if v is not None:
-                self._d.move_to_end(key)
-            return v
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            self._d[key] = value
-            self._d.move_to_end(key)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
-
-    def drop(self, keep: Callable[[Any, Any], bool]) -> int:
-        """Remove the entries ``keep(key, value)`` rejects; returns how many."""
-        with self._lock:
-            gone = [k for k, v in self._d.items() if not keep(k, v)]
-            for k in gone:
-                del self._d[k]
-            return len(gone)
-
-    def values(self) -> list[Any]:
-        with self._lock:
-            return list(self._d.values())
 
 
 def _now() -> datetime:
@@ -169,7 +200,7 @@ def _now() -> datetime:
 
 
 class Service:
-    """One running service: workspace, caches, tokens, audit log.
+    """One running service: workspace, job pool, caches, tokens, audit log.
 
     Parameters
     ----------
@@ -183,8 +214,6 @@ class Service:
         self.lock = threading.RLock()
         self.tokens = TokenStore(self.ws.con.cursor())
         self.audit = AuditLog(self.ws.con.cursor())
-        self.results = LRU(config.cache_entries)
-        self.reads = LRU(config.cache_entries)
         self.started = _now()
         self._versions: dict[str, str] = {}
         self._snapshots: list = []
@@ -194,6 +223,17 @@ class Service:
         self._closed = False
         self._warmer: threading.Thread | None = None
         self.refresh_versions()
+        self.state_dir = config.state_path()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.state_dir, 0o700)
+        self.exports = self.state_dir / "snapshots"
+        self.results = ResultCache(self.state_dir / "results", memory_bytes=config.cache_bytes,
+                                   disk_bytes=config.cache_disk_bytes, current=self._current)
+        self.reads = ByteLRU(max(config.cache_bytes // 4, 1), lambda p: p.nbytes())
+        self.jobs = JobManager(config.jobs, on_done=self._job_done, on_final=self._job_final)
+
+    def _current(self, snapshots: tuple[str, ...], versions: tuple[str, ...]) -> bool:
+        return all(self._versions.get(s) == v for s, v in zip(snapshots, versions))
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -201,7 +241,10 @@ class Service:
         dashboard's first visit asks for (the policy packs take a second or two to parse, a large
         snapshot's map more). The app's lifespan calls this; :meth:`stop` undoes it."""
         self._closing.clear()
-        self.audit.start(self.config.audit_interval)
+        self.jobs.closing = False
+        self.audit.start()
+        # the forkserver and its preloaded imports take a few seconds: not on the first request
+        threading.Thread(target=self.jobs.start, name="cleanpath-jobs-start", daemon=True).start()
         if self.config.warm and self._warmer is None:
             self._warmer = threading.Thread(target=self._warm, name="cleanpath-warm", daemon=True)
             self._warmer.start()
@@ -219,10 +262,12 @@ class Service:
             log.exception("preparing the dashboard's data failed")
 
     def stop(self) -> None:
-        """Stop the background work and write the audit entries still queued (restartable)."""
+        """Stop: running jobs get ``drain_seconds`` to finish, then the audit log is written out."""
         self._closing.set()
+        self.jobs.close(self.config.drain_seconds)
         if self._warmer is not None:
             self._warmer.join(timeout=60)
+            self._warmer = None
         self.audit.stop()
 
     def close(self) -> None:
@@ -233,6 +278,20 @@ class Service:
         with self.lock:
             self.ws.close()
         self._closed = True
+
+    def health(self) -> dict[str, Any]:
+        """``/health``: ok or degraded (with reasons), and the job pool's load. Takes no lock."""
+        from cleanpath import __version__
+
+        reasons = []
+        ok, why = self.audit.health()
+        if not ok:
+            reasons.append(why)
+        out: dict[str, Any] = {"status": "ok" if not reasons else "degraded", "version": __version__,
+                               "jobs": self.jobs.counts()}
+        if reasons:
+            out["reasons"] = reasons
+        return out
 
     # -- snapshots --------------------------------------------------------------------------------
     def refresh_versions(self) -> None:
@@ -261,60 +320,79 @@ class Service:
             return self.ws.network(name)
 
     def forget(self, snapshot: str) -> None:
-        """Drop cached results and reads computed from ``snapshot`` (after it changed)."""
+        """Drop cached results, reads and worker exports computed from ``snapshot`` (after it changed)."""
         self.refresh_versions()
-        self.results.drop(lambda _k, e: snapshot not in e.snapshots)
+        self.results.drop_snapshot(snapshot)
         self.reads.drop(lambda k, _v: snapshot not in k[1:2])
+        drop_exports(self.exports, snapshot)
 
     # -- questions --------------------------------------------------------------------------------
     def result_key(self, question: str, params: Any) -> tuple[str, tuple[str, ...], tuple[str, ...], dict]:
         q = QUESTIONS[question]
-        snaps = q.snapshots(params)
+        snaps = tuple(q.snapshots(params))
         versions = tuple(self.version(s) for s in snaps)
         norm = q.normalise(params)
         text = json.dumps([question, snaps, versions, norm], sort_keys=True, default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20], snaps, versions, norm
 
-    def cached(self, question: str, params: Any) -> Entry | None:
-        """The cached result of this request, if any (no lock, no computation)."""
-        rid = self.result_key(question, params)[0]
-        return self.results.get(rid)
+    def cached(self, question: str, params: Any, *, memory_only: bool = False) -> Entry | None:
+        """The cached result of this request, if any (no lock, no computation).
 
-    def ask(self, question: str, params: Any, principal: Principal | None) -> tuple[Entry, bool]:
-        """The result of a question, from the cache or computed now; and whether it was cached."""
+        ``memory_only`` skips the disk tier (for the event loop, which must not wait for a file).
+        """
+        rid = self.result_key(question, params)[0]
+        return self.results.memory.get(rid) if memory_only else self.results.get(rid)
+
+    def submit(self, question: str, params: Any, principal: Principal | None) -> tuple[Entry | None, Job | None]:
+        """The cached result of a question, or the job computing it (started now, or already running)."""
         rid, snaps, versions, norm = self.result_key(question, params)
         hit = self.results.get(rid)
         if hit is not None:
-            return hit, True
-        with self.lock:
-            hit = self.results.get(rid)  # someone may have computed it while we waited
-            if hit is not None:
-                return hit, True
-            nets = {s: self.ws.network(s) for s in snaps}
-            t0 = time.perf_counter()
-            result = QUESTIONS[question].run(nets, params)
-            seconds = time.perf_counter() - t0
-        entry = Entry(rid, question, snaps, versions, norm, result,
-                      principal.name or principal.token_id if principal else None, _now(), seconds)
-        self.results.put(rid, entry)
-        log.info("%s on %s took %.2f s (result %s)", question, ",".join(snaps) or "-", seconds, rid)
-        return entry, False
+            return hit, None
+        job = self.jobs.active(rid)
+        if job is not None:
+            return None, job
+        with self.lock:  # the export reads the workspace; each snapshot version is exported once
+            exports = {s: str(export_snapshot(self.ws, s, v, self.exports)) for s, v in zip(snaps, versions)}
+        job = Job(new_job_id(), question, params.model_dump(mode="json"), rid, snaps, versions, norm,
+                  created_by=(principal.name or principal.token_id) if principal else None,
+                  created_by_id=principal.token_id if principal else None,
+                  time_limit=self.config.time_limit(question, params))
+        return None, self.jobs.submit(job, exports)
+
+    def _job_done(self, job: Job, out: tuple) -> None:
+        """A worker returned a result: keep it (unless its snapshot changed meanwhile)."""
+        if not self._current(job.snapshots, job.versions):
+            raise ApiError(409, "the snapshot changed while the question ran; ask again")
+        entry = Entry(job.result_id, job.question, job.snapshots, job.versions, job.norm, out[1],
+                      job.created_by, _now(), float(out[2]))
+        self.results.put(entry)
+        log.info("%s on %s took %.2f s (result %s, job %s)", job.question, ",".join(job.snapshots) or "-",
+                 entry.seconds, job.result_id, job.job_id)
+
+    def _job_final(self, job: Job) -> None:
+        """The end of every job goes into the audit log, as a ``JOB`` entry."""
+        self.audit.add(AuditEntry(
+            at=_now(), token_id=job.created_by_id, token_name=job.created_by, role=None, method="JOB",
+            path=f"/api/jobs/{job.job_id}", action=f"job:{job.question}:{job.status}",
+            snapshot=job.snapshots[0] if job.snapshots else None, params=None, result_id=job.result_id,
+            status=int(job.http_status or 0), duration_ms=round((job.seconds or 0.0) * 1000, 3), client=None))
 
     def result(self, result_id: str) -> Entry | None:
         return self.results.get(result_id)
 
-    def list_results(self, *, snapshot: str | None = None, question: str | None = None) -> list[Entry]:
-        """Results in memory, newest first."""
-        out = [e for e in self.results.values()
-               if (snapshot is None or snapshot in e.snapshots) and (question is None or e.question == question)]
-        return sorted(out, key=lambda e: e.ran_at, reverse=True)
+    def list_results(self, *, snapshot: str | None = None, question: str | None = None) -> list[dict[str, Any]]:
+        """Descriptions of the results kept (memory and disk), newest first."""
+        out = [m for m in self.results.metas()
+               if (snapshot is None or snapshot in m["snapshots"]) and (question is None or m["question"] == question)]
+        return sorted(out, key=lambda m: m["ran_at"], reverse=True)
 
     # -- other cached reads ---------------------------------------------------------------------------
     def read(self, key: tuple, compute: Callable[[], Any], *, workspace: bool = True) -> Payload:
         """A cached JSON read: ``key[0]`` names it, ``key[1]`` is the snapshot it depends on (or None).
 
         ``workspace=False`` for reads that do not touch the workspace (policy packs): they then
-        wait only for the same read in another thread, not for a running question.
+        wait only for the same read in another thread, not for the workspace lock.
         """
         hit = self.reads.get(key)
         if hit is not None:
@@ -328,19 +406,21 @@ class Service:
                 self.reads.put(key, hit)
         return hit
 
-
     def map_key(self, name: str, trust: str | None) -> tuple:
         return ("map", name, self.version(name), trust or "")
 
     def map_read(self, name: str, trust: str | None) -> Payload:
-        """The dashboard's map data of a snapshot (see :mod:`cleanpath.service.mapdata`)."""
+        """The dashboard's map data of a snapshot (see :mod:`cleanpath.service.mapdata`).
+
+        ``trust`` has been checked by the route (:func:`cleanpath.service.routes.check_map_trust`):
+        it names no file, so resolving it reads nothing from the server's disk.
+        """
         from cleanpath.analysis.trust import resolve_trust
         from cleanpath.service.mapdata import map_payload
-        from cleanpath.service.questions import check_trust
 
         def compute() -> dict[str, Any]:
             net = self.ws.network(name)
-            return map_payload(net, untrusted=resolve_trust(net, check_trust(trust)), snapshot=name)
+            return map_payload(net, untrusted=resolve_trust(net, trust), snapshot=name)
 
         return self.read(self.map_key(name, trust), compute)
 

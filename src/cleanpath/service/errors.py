@@ -3,7 +3,9 @@
 ``{"error": <kind>, "message": <what to do>, "problems": [Problem...]}``, the same shape
 :meth:`cleanpath.errors.ValidationError.to_dict` gives (so a 422 from a bad file and a 422 from a bad
 parameter read alike). Kinds and statuses: ``unauthorized`` 401, ``forbidden`` 403, ``not_found``
-404, ``conflict`` 409, ``too_large`` 413, ``validation`` 422, ``internal`` 500.
+404, ``conflict`` 409, ``too_large`` 413, ``validation`` 422, ``too_many_requests`` 429, ``cancelled``
+499 (a question's job was cancelled), ``internal`` 500, ``unavailable`` 503 (stopping), ``timeout`` 504 (a
+question ran past its time limit), ``out_of_memory`` 507.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from cleanpath.errors import Problem, SnapshotNotFound, ValidationError, Workspa
 log = logging.getLogger("cleanpath.service")
 
 _KINDS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-          409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "validation", 500: "internal"}
+          409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "validation",
+          429: "too_many_requests", 499: "cancelled", 500: "internal", 503: "unavailable", 504: "timeout",
+          507: "out_of_memory"}
 
 
 class ApiError(Exception):

@@ -7,6 +7,7 @@ manages tokens. Question routes return the same JSON the CLI's ``--format json``
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import shutil
@@ -30,6 +31,7 @@ from cleanpath.model.schema import SENSITIVE_KINDS
 from cleanpath.result import Result, jsonable
 from cleanpath.service import params as P
 from cleanpath.service.core import GZIP_MIN_BYTES, Entry, Payload, Service, dumps, facets, page_table
+from cleanpath.service.jobs import KEEP_FINISHED, Job
 from cleanpath.service.errors import ApiError
 from cleanpath.service.questions import QUESTIONS, policy_list, policy_show
 from cleanpath.service.tokens import PERMISSIONS, ROLES, Principal
@@ -74,10 +76,38 @@ class TablePage(BaseModel):
     facets: dict[str, dict[str, int]] | None = None
 
 
+class JobProgress(BaseModel):
+    stage: str = Field(description="queued, loading, computing, sending, or the final state")
+    queue_position: int | None = None
+    waited_s: float
+    running_s: float | None = None
+    time_limit_s: float
+
+
+class JobModel(BaseModel):
+    job_id: str
+    question: str
+    status: str = Field(description="queued, running, done, failed, cancelled, timeout")
+    params: dict[str, Any]
+    snapshots: list[str]
+    created_by: str | None
+    created_at: str
+    finished_at: str | None
+    progress: JobProgress
+    result_id: str | None
+    result: str | None = Field(description="Once done: GET this for the result.")
+    error: ErrorModel | None = None
+    http_status: int | None = None
+
+
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     text = {401: "No token, or an invalid or revoked one.", 403: "The token's role may not do this.",
-            404: "No such snapshot, result, table, pack or token.", 409: "The workspace cannot do this now.",
-            413: "The request body is too large.", 422: "Bad parameters or bad input data; problems listed."}
+            404: "No such snapshot, result, table, pack, job or token.", 409: "The workspace cannot do this now.",
+            413: "The request body is too large.", 422: "Bad parameters or bad input data; problems listed.",
+            429: "Too many failed authentications from this address; Retry-After says when to try again.",
+            499: "The question's job was cancelled (with wait=).", 500: "The question failed (with wait=).",
+            503: "The service is stopping.", 504: "The question ran past its time limit (with wait=).",
+            507: "The question ran out of memory (with wait=)."}
     return {c: {"model": ErrorModel, "description": text[c]} for c in codes}
 
 
@@ -92,22 +122,17 @@ def service(request: Request) -> Service:
 
 
 def require(role: str) -> Callable:
-    """A dependency: the caller's principal, which must hold at least ``role``."""
+    """A dependency: the caller's principal, which must hold at least ``role``.
+
+    The token itself was checked by :class:`cleanpath.service.app.Guard` before the body was read;
+    ``bearer`` stays in the signature so that the OpenAPI schema documents the scheme.
+    """
 
     async def dependency(request: Request,
-                         credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
-        svc = service(request)
-        if credentials is None or not credentials.credentials.strip():
-            raise ApiError(401, "missing bearer token: send 'Authorization: Bearer <token>' (create one with "
-                                "`cleanpath token create --role viewer` while the service is stopped, or ask an admin)",
-                           headers=_UNAUTHORIZED_HEADERS)
-        token = credentials.credentials.strip()
-        principal = svc.tokens.verify_cached(token)
-        if principal is None:
-            # the first check of a token runs scrypt (tens of ms): keep it off the event loop
-            principal = await run_in_threadpool(svc.tokens.verify, token)
-        if principal is None:
-            raise ApiError(401, "invalid or revoked token", headers=_UNAUTHORIZED_HEADERS)
+                         _credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+        principal = request.scope.get("state", {}).get("principal")
+        if principal is None:  # only reachable if the app runs without its Guard
+            raise ApiError(401, "missing or invalid bearer token", headers=_UNAUTHORIZED_HEADERS)
         request.state.principal = principal
         if not principal.may(role):
             raise ApiError(403, f"this needs the {role} role or higher; token {principal.token_id} has the "
@@ -206,11 +231,11 @@ def _send_entry(request: Request, entry: Entry, tables: str, cached: bool) -> Re
                 {"X-Result-Id": entry.result_id, "X-Cache": "hit" if cached else "miss", "X-Result-Tables": names})
 
 
-def _entry(svc: Service, result_id: str) -> Entry:
-    e = svc.result(result_id)
+async def _entry(svc: Service, result_id: str) -> Entry:
+    e = svc.results.memory.get(result_id) or await run_in_threadpool(svc.result, result_id)
     if e is None:
-        raise ApiError(404, f"no result {result_id!r} in memory: results are kept until the service restarts or "
-                            "their snapshot changes; run the question again (POST /api/questions/...)")
+        raise ApiError(404, f"no result {result_id!r}: results are kept until their snapshot changes or the cache "
+                            "needs the room; run the question again (POST /api/questions/...)")
     return e
 
 
@@ -277,6 +302,7 @@ def build_router() -> APIRouter:
                            _p: Principal = viewer) -> Response:
         note(request, "map", snapshot=name, params={"trust": trust, "elements": elements})
         svc = service(request)
+        trust = check_map_trust(trust)
         if elements is not None:
             ids = list(dict.fromkeys(t.strip() for t in elements.split(",") if t.strip()))
             if not ids or len(ids) > 1000:
@@ -344,11 +370,67 @@ def build_router() -> APIRouter:
                     or await run_in_threadpool(svc.read, key, lambda: policy_show(pack), workspace=False))
 
     # -- questions -------------------------------------------------------------------------------------
+    @r.get("/questions", summary="Every registered question: parameters (kind, default, unit, bounds, choices, "
+                                 "help), tables and headline figures, as the CLI and the dashboard's forms use them.",
+           responses=_errors(401))
+    async def questions(request: Request, _p: Principal = viewer) -> dict[str, Any]:
+        note(request, "questions")
+        return {"questions": [q.spec.describe() for q in QUESTIONS.values() if q.spec is not None]}
+
     for q in QUESTIONS.values():
         r.add_api_route(f"/questions/{q.name}", _question_route(q.name, q.model), methods=["POST"],
                         summary=f"{q.summary} (analyst)", response_class=Response,
                         responses=_ok(ResultModel, "The result (X-Result-Id names it for GET /api/results/{id}).")
-                        | _errors(401, 403, 404, 409, 422), name=f"question_{q.name}")
+                        | {202: {"model": JobModel, "description": "Not cached: the question runs as a job; poll "
+                                                                   "the Location (GET /api/jobs/{id})."}}
+                        | _errors(401, 403, 404, 409, 413, 422, 429, 499, 500, 503, 504, 507),
+                        name=f"question_{q.name}")
+
+    # -- jobs ------------------------------------------------------------------------------------------
+    def _job(svc: Service, job_id: str) -> Job:
+        job = svc.jobs.get(job_id)
+        if job is None:
+            raise ApiError(404, f"no job {job_id!r}: jobs are remembered for the last {KEEP_FINISHED:,} finished "
+                                "ones, until the service restarts; a finished job's result stays in /api/results")
+        return job
+
+    @r.get("/jobs", summary="Question jobs, newest first: yours, or everyone's for an admin.",
+           responses=_errors(401, 422))
+    async def jobs(request: Request, status: str | None = Query(None, pattern="^(queued|running|done|failed|"
+                                                                         "cancelled|timeout)$"),
+                   limit: int = Query(100, ge=1, le=1000), p: Principal = viewer) -> dict[str, Any]:
+        note(request, "jobs", params={"status": status})
+        svc = service(request)
+        mine = [j for j in reversed(svc.jobs.jobs())
+                if (p.role == "admin" or j.created_by_id == p.token_id) and (status is None or j.status == status)]
+        return {"jobs": [jsonable(j.view(svc.jobs.position(j))) for j in mine[:limit]]}
+
+    @r.get("/jobs/{job_id}", summary="A job's state and progress; once done, where its result is.",
+           responses={200: {"model": JobModel, "description": "The job."}} | _errors(401, 404, 422))
+    async def job_state(request: Request, job_id: str, _p: Principal = viewer) -> Response:
+        note(request, "job", params={"job_id": job_id})
+        svc = service(request)
+        job = _job(svc, job_id)
+        request.state.audit["result_id"] = job.result_id
+        return _job_response(request, svc, job, status=200)
+
+    @r.delete("/jobs/{job_id}", summary="Cancel a queued or running job; a running job's worker is stopped "
+                                        "(analyst: own jobs; admin: any).",
+              responses={200: {"model": JobModel, "description": "The job, cancelled."}}
+              | _errors(401, 403, 404, 409, 422))
+    async def cancel_job(request: Request, job_id: str, p: Principal = analyst) -> Response:
+        note(request, "job-cancel", params={"job_id": job_id})
+        svc = service(request)
+        job = _job(svc, job_id)
+        if p.role != "admin" and job.created_by_id != p.token_id:
+            raise ApiError(403, f"job {job_id} was started by another token; only it or an admin may cancel it")
+        if not svc.jobs.cancel(job):
+            raise ApiError(409, f"job {job_id} has already finished ({job.status})")
+        try:  # the worker is terminated; wait a moment so the answer says so
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job.outcome)), 5.0)
+        except asyncio.TimeoutError:
+            pass
+        return _job_response(request, svc, job, status=200)
 
     # -- results ----------------------------------------------------------------------------------------
     @r.get("/results", summary="Results computed so far, newest first.", responses=_errors(401, 422))
@@ -356,14 +438,13 @@ def build_router() -> APIRouter:
                       question: str | None = Query(None, max_length=64),
                       limit: int = Query(50, ge=1, le=1000), _p: Principal = viewer) -> dict[str, Any]:
         note(request, "results", snapshot=snapshot, params={"question": question})
-        entries = service(request).list_results(snapshot=snapshot, question=question)[:limit]
-        return {"results": [e.meta() for e in entries]}
+        return {"results": service(request).list_results(snapshot=snapshot, question=question)[:limit]}
 
     @r.get("/results/{result_id}", summary="A computed result (the CLI's JSON).",
            responses=_ok(ResultModel) | _errors(401, 404, 422), response_class=Response)
     async def result(request: Request, result_id: str, tables: str = TablesQuery,
                      _p: Principal = viewer) -> Response:
-        e = _entry(service(request), result_id)
+        e = await _entry(service(request), result_id)
         note(request, "read-result", snapshot=e.result.snapshot, result_id=result_id, params={"tables": tables})
         return _send_entry(request, e, tables, True)
 
@@ -381,7 +462,7 @@ def build_router() -> APIRouter:
                                                        description="Columns to count distinct values of."),
                            _p: Principal = viewer) -> Response:
         svc = service(request)
-        e = _entry(svc, result_id)
+        e = await _entry(svc, result_id)
         note(request, "read-table", snapshot=e.result.snapshot, result_id=result_id, params={"table": table})
         if table not in e.result.tables:
             raise ApiError(404, f"no table {table!r} in result {result_id} ({', '.join(e.result.tables)})")
@@ -432,26 +513,82 @@ def build_router() -> APIRouter:
     return r
 
 
+WaitQuery = Query(0.0, ge=0, le=600, description="Seconds to wait for an uncached question's job: if it "
+                  "finishes in time the result comes back inline (200) as for a cached one, else 202.")
+
+
+def _job_response(request: Request, svc: Service, job: Job, status: int = 202) -> Response:
+    view = job.view(svc.jobs.position(job))
+    return Response(dumps(jsonable(view)), status_code=status, media_type="application/json",
+                    headers={"Location": f"/api/jobs/{job.job_id}", "X-Job-Id": job.job_id,
+                             "Retry-After": "1", "Cache-Control": "no-store"})
+
+
+def _job_error(job: Job) -> Response:
+    """A failed, cancelled or timed-out job as the error response its question would have given."""
+    body_ = {**(job.error or {}), "job_id": job.job_id}
+    return Response(dumps(jsonable(body_)), status_code=int(job.http_status or 500), media_type="application/json",
+                    headers={"X-Job-Id": job.job_id})
+
+
 def _question_route(name: str, model: type[BaseModel]) -> Callable:
-    """A POST handler for one question, typed with its parameter model (for validation and OpenAPI)."""
+    """A POST handler for one question, typed with its parameter model (for validation and OpenAPI).
+
+    A cached result comes back at once (200). Otherwise the question becomes a job in a worker
+    process: 202 with the job (``Location: /api/jobs/{id}``), or, with ``wait=SECONDS``, the
+    result inline if the job finishes within that time.
+    """
 
     async def handler(request: Request, body: model, tables: str = TablesQuery,  # type: ignore[valid-type]
-                      p: Principal = analyst) -> Response:
+                      wait: float = WaitQuery, p: Principal = analyst) -> Response:
         svc = service(request)
         snapshot = getattr(body, "snapshot", None) or getattr(body, "a", None)
         note(request, f"question:{name}", snapshot=snapshot, params=body.model_dump(mode="json"))
-        entry = svc.cached(name, body)
-        cached = entry is not None
+        entry = svc.cached(name, body, memory_only=True)  # no thread, no lock, no file: cached answers are quick
+        job = None
         if entry is None:
-            entry, cached = await run_in_threadpool(svc.ask, name, body, p)
+            entry, job = await run_in_threadpool(svc.submit, name, body, p)
+        if job is not None:
+            request.state.audit["result_id"] = job.result_id
+            request.state.audit["params"] = {**(request.state.audit.get("params") or {}), "job_id": job.job_id}
+            if wait > 0 and not job.final:
+                try:
+                    await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job.outcome)), wait)
+                except asyncio.TimeoutError:
+                    pass
+            if not job.final:
+                return _job_response(request, svc, job)
+            if job.status != "done":
+                return _job_error(job)
+            entry = await _entry(svc, job.result_id)
+            return _send_entry(request, entry, tables, False)
         request.state.audit["result_id"] = entry.result_id
-        return _send_entry(request, entry, tables, cached)
+        return _send_entry(request, entry, tables, True)
 
     handler.__name__ = f"question_{name.replace('-', '_')}"
     # the module's annotations are strings; FastAPI resolves them in module globals, where this
     # question's model is not: give it the class itself
     handler.__annotations__["body"] = model
     return handler
+
+
+def check_map_trust(text: str | None) -> str | None:
+    """A trust setting for the map, refused (422) if any token is written like a file path.
+
+    Parsing is pure text (:func:`cleanpath.policy.vendorset.parse_vendor_set`): nothing here or in
+    resolving the setting touches the server's filesystem, whatever the text.
+    """
+    if text is None:
+        return None
+    from cleanpath.policy.vendorset import looks_like_file, parse_vendor_set
+
+    vs = parse_vendor_set(text, setting="trust")
+    bad = [t for t in vs.names() if looks_like_file(t)]
+    if bad:
+        raise ValidationError([Problem("the service reads no policy files: name shipped packs, vendors, "
+                                       "country:CC, only:A+B or default", file="query", column="trust", value=t)
+                               for t in bad])
+    return text
 
 
 # --- import helpers ----------------------------------------------------------------------------------------
@@ -497,9 +634,16 @@ def _import_fields(form) -> dict[str, Any]:
 
 
 def _save(upload: UploadFile, folder: Path, index: int) -> Path:
-    """Copy an upload into ``folder`` under a safe version of its name (the importers read suffixes)."""
-    name = _SAFE.sub("_", Path(upload.filename or "").name).lstrip(".") or f"upload-{index}"
-    path = folder / f"{index:03d}-{name[:120]}"
+    """Copy an upload into its own subfolder of ``folder`` under a safe version of its name.
+
+    The name is kept (not prefixed): the interchange importer reads table names from file names
+    (``sites.csv``), so a single plain CSV or Parquet file must arrive under its own name. Each
+    upload gets a numbered subfolder so that two uploads of the same name cannot collide.
+    """
+    name = _SAFE.sub("_", Path(upload.filename or "").name).lstrip(".")[:120] or f"upload-{index}"
+    sub = folder / f"{index:03d}"
+    sub.mkdir()
+    path = sub / name
     upload.file.seek(0)
     with path.open("wb") as out:
         shutil.copyfileobj(upload.file, out, length=1 << 20)
@@ -535,7 +679,7 @@ def _ingest(svc: Service, name: str, fmt: str, paths: list[Path], replace: bool,
             svc.forget(name)
     shown = {k: (v.name if isinstance(v, Path) else v) for k, v in options.items()}
     return Result("import", rep.snapshot,
-                  params={"format": fmt, "paths": [p.name[4:] for p in paths], "replace": replace, **shown},
+                  params={"format": fmt, "paths": [p.name for p in paths], "replace": replace, **shown},
                   summary={"added": rep.added, "totals": rep.totals, "unknown_vendors": rep.unknown_vendors,
                            "warnings": rep.warnings},
                   tables={"tables": pd.DataFrame({"table": list(rep.totals),

@@ -42,6 +42,9 @@ _TOKEN = re.compile(r"^cpt_([0-9a-f]{12})\.([A-Za-z0-9_\-]{20,128})$")
 # expensive for an offline guesser. Verified tokens are remembered in memory (see TokenStore.verify).
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 _KDF_NAME = "scrypt-n16384-r8-p1"
+# What an unknown token id is checked against, so that it costs a full scrypt like a known one.
+_DUMMY_SALT = secrets.token_bytes(16)
+_DUMMY_HASH = hashlib.scrypt(b"cleanpath-dummy", salt=_DUMMY_SALT, **_SCRYPT)
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS service_tokens (
@@ -118,6 +121,7 @@ class TokenStore:
         # service is the only writer of the file while it runs, so revocations happen here too and
         # clear the entry (see revoke).
         self._verified: dict[bytes, Principal] = {}
+        self._generation = 0  # bumped by every revoke (see verify)
         with self._lock:
             self.con.execute(_DDL)
 
@@ -150,6 +154,7 @@ class TokenStore:
                 return False
             self.con.execute("UPDATE service_tokens SET revoked_at = ? WHERE token_id = ?", [_now(), token_id])
             self._verified = {k: p for k, p in self._verified.items() if p.token_id != token_id}
+            self._generation += 1
         return True
 
     def verify_cached(self, token: str) -> Principal | None:
@@ -157,7 +162,12 @@ class TokenStore:
         return self._verified.get(hashlib.sha256(token.encode("utf-8")).digest())
 
     def verify(self, token: str) -> Principal | None:
-        """The principal a presented token stands for, or None if it is malformed, unknown or revoked."""
+        """The principal a presented token stands for, or None if it is malformed, unknown or revoked.
+
+        An unknown token id costs the same scrypt as a known one (it is compared against a dummy
+        hash), so the time taken does not tell a guesser which ids exist. scrypt runs outside the
+        store's lock: checks of different tokens, and token management, do not queue behind it.
+        """
         m = _TOKEN.match(token or "")
         if not m:
             return None
@@ -166,15 +176,26 @@ class TokenStore:
         if hit is not None:
             return hit
         token_id, secret = m.groups()
-        # under the lock, so a revoke cannot slip between the check and the remembering
         with self._lock:
             rows = self.con.execute("SELECT name, role, salt, hash, revoked_at FROM service_tokens "
                                     "WHERE token_id = ?", [token_id]).fetchall()
-            if not rows:
-                return None
+            generation = self._generation
+        if rows:
             name, role, salt, stored, revoked = rows[0]
-            if revoked is not None or not hmac.compare_digest(_hash(secret, bytes(salt)), bytes(stored)):
-                return None
-            principal = Principal(token_id, name, role)
+            salt, stored = bytes(salt), bytes(stored)
+        else:
+            name, role, revoked, salt, stored = None, None, None, _DUMMY_SALT, _DUMMY_HASH
+        ok = hmac.compare_digest(_hash(secret, salt), stored)
+        if not rows or revoked is not None or not ok:
+            return None
+        principal = Principal(token_id, name, role)
+        with self._lock:
+            # a revoke between the lookup and now bumped the generation: look again rather than
+            # remember a token that is no longer valid
+            if generation != self._generation:
+                still = self.con.execute("SELECT revoked_at FROM service_tokens WHERE token_id = ?",
+                                         [token_id]).fetchall()
+                if not still or still[0][0] is not None:
+                    return None
             self._verified[key] = principal
         return principal
