@@ -68,3 +68,19 @@ def test_catalogue_ids_unique_and_aliases_unambiguous():
         for alias in [row.vendor_id, row.name] + (row.aliases.split("|") if isinstance(row.aliases, str) else []):
             key = normalise_name(alias)
             assert seen.setdefault(key, row.vendor_id) == row.vendor_id, f"{alias!r} is ambiguous"
+
+
+@pytest.mark.parametrize("text, legal", [
+    (" Ltd.", True), ("Co., Ltd.", True), ("S.p.A.", True), ("Inc", True), ("GmbH & Co. KG", True),
+    ("ZTE", False), ("Ltd Radio", False), ("?", False), ("", False),
+])
+def test_legal_form_fragments(text, legal):
+    from cleanpath.model.vendors import is_legal_form
+
+    assert is_legal_form(text) is legal
+
+
+def test_spellings_cover_ids_names_and_aliases():
+    sp = default_catalogue().spellings()
+    assert sp["huawei"] == sp["Huawei Technologies"] == sp["Huawei Technologies Co., Ltd."] == "huawei"
+    assert sp["Cisco Systems, Inc."] == "cisco"
