@@ -27,7 +27,7 @@ def net_with(cells: list[dict], *, core_vendor: str = "ericsson", ems: bool = Fa
     for i, c in enumerate(cells):
         sid = f"c{i}"
         sites.append({"site_id": sid, "operator_id": "op", "kind": "cell", "lat": 50 + i / 100, "lon": 8.0,
-                      "region": c.get("region", "R0")})
+                      "region": c.get("region", "R0"), **({"subscribers": c["subscribers"]} if "subscribers" in c else {})})
         elements.append({"element_id": f"{sid}-bb", "site_id": sid, "role": "ran.baseband",
                          "vendor": c["vendor"], "generation": "4G", "unit_cost": c["cost"],
                          "installed_on": "2019-01-01"})
@@ -568,3 +568,207 @@ def test_plan_from_the_command_line_with_funding(tmp_path):
     assert years[2027]["units"] == 2 and years[2028]["units"] == 1
     assert r["summary"]["funding_share"] > 0 and r["summary"]["funding_drawn"] > 0
     assert "crews A 2027" in r["summary"]["binding_constraints"]
+
+
+# --- share caps: the plan meets them from their binding date, exactly as the audit measures -------
+
+CAP_PACK = """\
+pack: cap-test
+title: A cap on Huawei's share of the RAN
+rules:
+  - id: ran-cap
+    kind: cap
+    title: Huawei at most {pct} % of the RAN ({measure})
+    vendors: {{ids: [huawei]}}
+    scope: {{domain: [ran]}}
+    measure: {measure}
+    max_percent: {pct}
+    deadline: {deadline}
+    citation: {{instrument: test, date: 2024-01-01, url: "https://example.org/test"}}
+"""
+
+
+def _cap_share(vendors: list[str], subs: list[float], left: np.ndarray, measure: str) -> float:
+    """Huawei's share of the RAN by hand: each cell has a baseband and a radio of one vendor, and
+    the sites replaced (``~left``) have none left."""
+    hw = np.array([v == "huawei" for v in vendors]) & left
+    if measure == "sites":
+        return hw.sum() / len(vendors)
+    if measure == "elements":
+        return 2 * hw.sum() / (2 * len(vendors))
+    w = np.asarray(subs, dtype=float)
+    return (w * hw).sum() / w.sum()
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_cap_plan_is_the_brute_force_optimum(data, tmp_path_factory):
+    """Cost-optimal plans under a share cap, against enumeration of every schedule."""
+    from cleanpath.policy.loader import load_policy, rules_of
+
+    n = data.draw(st.integers(2, 6), label="cells")
+    vendors = data.draw(st.lists(st.sampled_from(["huawei", "huawei", "ericsson"]), min_size=n, max_size=n))
+    costs = data.draw(st.lists(st.sampled_from([10_000.0, 20_000.0, 35_000.0]), min_size=n, max_size=n))
+    subs = data.draw(st.lists(st.sampled_from([1000.0, 2500.0, 4000.0]), min_size=n, max_size=n))
+    measure = data.draw(st.sampled_from(["sites", "elements", "subscribers"]), label="measure")
+    pct = data.draw(st.sampled_from([0, 20, 35, 50]), label="cap")
+    horizon = data.draw(st.integers(1, 3), label="horizon")
+    cap_year = data.draw(st.integers(0, 3), label="cap year")     # the cap binds from 31 Dec of that year
+    budget = data.draw(st.sampled_from([20_000.0, 40_000.0, 80_000.0]), label="budget")
+    start = 2027
+    pack = tmp_path_factory.mktemp("caps") / "cap-test.yaml"
+    pack.write_text(CAP_PACK.format(pct=pct, measure=measure, deadline=f"{start + cap_year - 1}-12-31"))
+    cells = [{"vendor": v, "cost": c, "subscribers": w} for v, c, w in zip(vendors, costs, subs)]
+    net = net_with(cells)
+    rules = rules_of([load_policy(str(pack))])
+    r = plan_replacement(net, untrusted=UNTRUSTED, start_year=start, horizon=horizon, budget=budget,
+                         costs=_no_visit(), objective="cost", gap=0.0, cap_rules=rules)
+    # brute force over the Huawei sites: each replaced in some year or never
+    hw = [i for i, v in enumerate(vendors) if v == "huawei"]
+    best, best_sched = None, None
+    disc = 1 / 1.05 ** np.arange(horizon)
+    total_cost = sum(costs[i] for i in hw)
+    total_exp = sum(2.0 for _ in hw) * horizon
+    y_cap = cap_year - 1 if cap_year >= 1 else 0          # work up to this 0-based year counts
+    for assign in itertools.product(range(-1, horizon), repeat=len(hw)):
+        a = np.asarray(assign)
+        if any(np.bincount(a[a >= 0], weights=np.asarray([costs[i] for i in hw])[a >= 0],
+                           minlength=horizon) > budget + 1e-9):
+            continue
+        if y_cap < horizon:
+            left = np.ones(n, dtype=bool)
+            left[[hw[k] for k in range(len(hw)) if 0 <= a[k] <= y_cap]] = False
+            if _cap_share(vendors, subs, left, measure) * 100 > pct + 1e-9:
+                continue
+        done = a >= 0
+        obj = sum(costs[hw[k]] * disc[a[k]] for k in range(len(hw)) if done[k]) / max(total_cost, 1) \
+            - 1e-6 * sum(2.0 * (horizon - a[k]) for k in range(len(hw)) if done[k]) / max(total_exp, 1)
+        if best is None or obj < best - 1e-12:
+            best, best_sched = obj, a
+    if best is None:
+        assert r.summary["status"] == "infeasible"
+        return
+    assert r.summary["status"] == "Optimal", r.summary
+    got = _objective_of(r.tables["schedule"], start_year=start, horizon=horizon, objective="cost",
+                        funding_share=0.0)
+    assert got == pytest.approx(best, abs=1e-9)
+    caps = r.tables["caps"]
+    assert caps["meets_cap"].all()
+
+
+def test_uk_tsa_plan_meets_the_access_cap_and_ends_without_violations():
+    from cleanpath.analysis.audit import audit_network
+    from cleanpath.build.generate import generate_network
+    from cleanpath.model.vendors import default_untrusted
+    from cleanpath.plan.apply import apply_schedule
+    from cleanpath.plan.planner import run_plan
+
+    net = generate_network(country="GB", scale=0.02, seed=3)
+    # the cheapest plan does only what the rules demand: the cap must be among them
+    r = run_plan(net, policies="uk-tsa", start_year=2024, horizon=5, budget=1e12, objective="cost")
+    assert r.summary["status"] == "Optimal"
+    caps = r.tables["caps"]
+    assert len(caps) and (caps["share_before"] > 35).any() and caps["meets_cap"].all()
+    assert r.summary["violations_at_end"] == 0
+    # the audit of the after-network agrees, on its own
+    untrusted = default_untrusted(net.catalogue)
+    units = replacement_units(net, untrusted=untrusted, deadlines=None)
+    after = apply_schedule(net, r.tables["schedule"], _units_of(r, net, untrusted), through_year=2028,
+                           untrusted=untrusted)
+    audit = audit_network(after, policies="uk-tsa", as_of="2028-12-31")
+    assert audit.summary["violations"] == 0
+    assert len(units)  # there was something to do
+
+
+def _units_of(result, net, untrusted):
+    """The plan's units with their element ids (the schedule table drops them)."""
+    from cleanpath.analysis.audit import element_deadlines
+    from cleanpath.plan.caps import funding_deadlines
+    from cleanpath.policy.loader import load_policies, rules_of
+
+    pol = result.params["policies"]
+    d = element_deadlines(net, policies=pol)
+    f = funding_deadlines(net, rules_of(load_policies(pol, catalogue=net.catalogue)))
+    if len(f):
+        d = pd.concat([d[["element_id", "deadline"]], f], ignore_index=True)
+    return replacement_units(net, untrusted=untrusted, deadlines=d)
+
+
+def test_de_2024_plan_ends_without_violations():
+    from cleanpath.analysis.audit import audit_network
+    from cleanpath.build.generate import generate_network
+    from cleanpath.model.vendors import default_untrusted
+    from cleanpath.plan.apply import apply_schedule
+    from cleanpath.plan.planner import run_plan
+
+    net = generate_network(country="DE", scale=0.01, seed=5)
+    r = run_plan(net, policies="de-2024", start_year=2026, horizon=5, budget=1e12, objective="cost")
+    assert r.summary["status"] == "Optimal" and r.summary["violations_at_end"] == 0
+    untrusted = default_untrusted(net.catalogue)
+    after = apply_schedule(net, r.tables["schedule"], _units_of(r, net, untrusted), through_year=2030,
+                           untrusted=untrusted)
+    assert audit_network(after, policies="de-2024", as_of="2030-12-31").summary["violations"] == 0
+
+
+def test_rules_the_plan_cannot_encode_are_listed():
+    from cleanpath.plan.planner import run_plan
+
+    net = net_with([{"vendor": "huawei", "cost": 10_000.0}, {"vendor": "ericsson", "cost": 10_000.0}])
+    r = run_plan(net, policies="us-clean-path,eu-toolbox", start_year=2027, horizon=2, budget=1e9)
+    un = r.tables["unencoded_rules"]
+    assert set(un.columns) == {"pack", "rule_id", "kind", "severity", "reason"}
+    cp = un[un["kind"] == "clean_path"]
+    assert len(cp) and cp["reason"].str.contains("clean-path").all()
+    assert r.summary["unencoded_rules"] == len(un)
+
+
+def test_a_cap_on_equipment_the_plan_may_not_touch_is_infeasible_and_says_why(tmp_path):
+    from cleanpath.policy.loader import load_policy, rules_of
+
+    pack = tmp_path / "cap-test.yaml"
+    pack.write_text(CAP_PACK.format(pct=10, measure="sites", deadline="2027-12-31"))
+    # the cap is on Huawei, but the plan may only replace ZTE: nothing can lower the share
+    net = net_with([{"vendor": "huawei", "cost": 1.0}, {"vendor": "zte", "cost": 1.0}])
+    r = plan_replacement(net, untrusted={"zte"}, start_year=2027, horizon=2, budget=1e9,
+                         cap_rules=rules_of([load_policy(str(pack))]))
+    assert r.summary["status"] == "infeasible"
+    assert "cap cap-test/ran-cap op" in r.summary["unreachable_cap"]
+
+
+def test_a_site_split_over_units_counts_as_not_removable(tmp_path):
+    """A site whose flagged equipment is in two units leaves a sites-measured cap only when both go;
+    the plan treats it as staying (stricter than the rule) and says how many such sites there are."""
+    from cleanpath.plan.caps import cap_requirements
+    from cleanpath.policy.loader import load_policy, rules_of
+
+    pack = tmp_path / "cap-test.yaml"
+    pack.write_text(CAP_PACK.format(pct=10, measure="sites", deadline="2027-12-31").replace(
+        "{domain: [ran]}", "{domain: [ran, transport]}"))
+    net = net_with([{"vendor": "huawei", "cost": 1.0}, {"vendor": "ericsson", "cost": 1.0}])
+    tables = net.tables()
+    tables["elements"] = pd.concat([tables["elements"], pd.DataFrame([
+        {"element_id": "c0-rt", "site_id": "c0", "role": "transport.router", "vendor": "huawei", "unit_cost": 5.0}])],
+        ignore_index=True)
+    net = cleanpath.Network(tables)
+    units = replacement_units(net, untrusted=UNTRUSTED)
+    req, _ = cap_requirements(net, rules_of([load_policy(str(pack))]), units, start_year=2027, horizon=3)
+    assert int(req.table["sites_not_removable"].sum()) == 1
+    assert req.contrib.sum() == 0
+
+
+def test_plan_json_on_stdout_parses_in_a_subprocess(tmp_path):
+    """stdout carries the result only: HiGHS's banner and log must not reach it."""
+    import json
+    import subprocess
+    import sys
+
+    net = net_with([{"vendor": "huawei", "cost": 10_000.0}, {"vendor": "ericsson", "cost": 10_000.0}])
+    with cleanpath.open_workspace(tmp_path / "ws.duckdb") as ws:
+        ws.write_network("main", net)
+    code = "import sys; from cleanpath.cli.main import cli; sys.exit(cli())"
+    out = subprocess.run([sys.executable, "-c", code, "-w", str(tmp_path / "ws.duckdb"), "plan", "--policy",
+                          "de-2024", "--start", "2027", "--horizon", "2", "--budget", "1m", "--format", "json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert r["question"] == "plan" and "HiGHS" not in out.stdout
