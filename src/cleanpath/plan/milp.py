@@ -7,57 +7,14 @@ the solver's own status. Nothing here knows about networks.
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
 from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
 
+from cleanpath.solver import new_highs  # noqa: F401  (also re-exported for plan users)
+
 INF = highspy.kHighsInf
-
-#: Guards the one-time construction of the first HiGHS instance (see :func:`new_highs`).
-_BANNER_LOCK = threading.Lock()
-_BANNER_DONE = False
-
-
-def new_highs(*, verbose: bool = False) -> highspy.Highs:
-    """A HiGHS instance that writes nothing to stdout.
-
-    HiGHS prints its copyright banner on stdout when the first instance of a process is built,
-    before any option can switch it off, and logs to stdout while it solves. stdout carries
-    results only (``--format json`` must parse), so the first construction runs with file
-    descriptor 1 pointed at stderr (``verbose``) or at the null device, and the solver log is
-    either off or, with ``verbose``, sent to stderr through HiGHS's logging callback.
-
-    Parameters
-    ----------
-    verbose
-        Route the banner and the solver log to stderr instead of dropping them.
-    """
-    global _BANNER_DONE
-    with _BANNER_LOCK:
-        if _BANNER_DONE:
-            h = highspy.Highs()
-        else:
-            sys.stdout.flush()
-            target = 2 if verbose else os.open(os.devnull, os.O_WRONLY)
-            saved = os.dup(1)
-            try:
-                os.dup2(target, 1)
-                h = highspy.Highs()
-            finally:
-                os.dup2(saved, 1)
-                os.close(saved)
-                if target != 2:
-                    os.close(target)
-            _BANNER_DONE = True
-    h.setOptionValue("output_flag", bool(verbose))
-    if verbose:
-        h.setOptionValue("log_to_console", False)  # HiGHS's console is stdout; the callback is not
-        h.cbLogging.subscribe(lambda e: sys.stderr.write(e.message))
-    return h
 
 
 @dataclass
