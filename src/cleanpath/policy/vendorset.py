@@ -48,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Mapping, Union
 
-import numpy as np
+import pandas as pd
 
 from cleanpath.errors import Problem, ProblemCollector, ValidationError
 from cleanpath.model.vendors import VendorCatalogue, default_untrusted, is_legal_form
@@ -528,10 +528,14 @@ def resolve_vendor_set(spec: VendorSpec, *, catalogue: VendorCatalogue, present:
                               setting=setting).vendors
 
 
-def network_vendors(net) -> list[str]:
-    """The distinct vendor names a network's elements carry."""
-    v = net.elements["vendor"].dropna().astype(str)
-    return np.unique(v.to_numpy(dtype=object)).tolist() if len(v) else []
+def network_vendors(net) -> tuple[str, ...]:
+    """The distinct vendor names a network's elements carry (sorted; cached on the network)."""
+    got = net.cache.get("vendor_names")
+    if got is None:
+        # hash-based unique on the Arrow-backed column: one pass, no sort of a million strings
+        u = pd.unique(net.elements["vendor"].dropna())
+        got = net.cache["vendor_names"] = tuple(sorted(str(x) for x in u))
+    return got
 
 
 def explain_untrusted(net, spec: VendorSpec = None, *, as_of: dt.date | None = None,
