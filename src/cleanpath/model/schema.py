@@ -209,6 +209,9 @@ LINKS = Table(
           "function b; management: a is managed by b; anchor: 5G-NSA radio a depends on 4G anchor b.",
           required=True, allowed=LINK_KINDS),
         C("capacity_gbps", "float", "Link capacity.", unit="Gbit/s", minimum=0),
+        C("encrypted", "bool", "Transport links only: user traffic crosses this link encrypted (IPsec or "
+          "MACsec towards the core), so an element reading only ciphertext on it cannot read the traffic; "
+          "the RAN baseband and the core user plane always see traffic in clear.", default=False),
     ),
 )
 

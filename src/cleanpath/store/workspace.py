@@ -24,13 +24,17 @@ from typing import Callable, Mapping
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 (pa.compute in _with_schema_columns)
 
 from cleanpath.errors import SnapshotNotFound, ValidationError, WorkspaceError
 from cleanpath.model.network import Network
 from cleanpath.model.schema import DUCKDB_TYPES, TABLES
 
 #: Version of the workspace layout this code reads and writes.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Oldest layout a read-only open accepts without migrating: later versions only add columns,
+#: which :meth:`Workspace.network` fills with their schema defaults when a stored table lacks them.
+READABLE_FROM = 1
 DEFAULT_WORKSPACE = "cleanpath.duckdb"
 DEFAULT_SNAPSHOT = "main"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
@@ -72,8 +76,33 @@ def _create_v1(con: duckdb.DuckDBPyConnection) -> None:
         )""")
 
 
+def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Give every stored snapshot's tables the schema's columns they lack, with their defaults."""
+    for (storage,) in con.execute("SELECT storage FROM snapshots").fetchall():
+        have = {(t, c) for t, c in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = ?",
+            [storage]).fetchall()}
+        for t, spec in TABLES.items():
+            if not any(tn == t for tn, _ in have):
+                continue
+            for c in spec.columns:
+                if (t, c.name) in have:
+                    continue
+                default = "" if c.default is None else f" DEFAULT {_sql_literal(c.default)}"
+                con.execute(f'ALTER TABLE "{storage}"."{t}" ADD COLUMN "{c.name}" {DUCKDB_TYPES[c.dtype]}{default}')
+
+
+def _sql_literal(v) -> str:
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
 #: Migrations: MIGRATIONS[v] takes a workspace from version v - 1 to v.
-MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _create_v1}
+#: 2: ``links.encrypted`` (bool, default false).
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _create_v1, 2: _add_missing_columns}
 
 
 @dataclass(frozen=True)
@@ -141,6 +170,8 @@ class Workspace:
         if self.read_only:
             if version == 0 and not self._has_any_table():
                 return  # an empty new file opened read-only: nothing to show, nothing to migrate
+            if version >= READABLE_FROM:
+                return  # readable as it is: missing columns are filled at load
             raise WorkspaceError(f"workspace {self.path} needs upgrading from version {version}; "
                                  "open it once for writing")
         self.con.begin()
@@ -195,6 +226,7 @@ class Workspace:
             tables = {}
             for t, spec in TABLES.items():
                 tbl = fetch_arrow(self.con, f'SELECT * FROM "{storage}"."{t}"')
+                tbl = _with_schema_columns(tbl, spec)
                 tables[t] = tbl.cast(pa.schema([pa.field(c.name, c.arrow_type) for c in spec.columns])
                                      ).to_pandas(types_mapper=pd.ArrowDtype)
             self._networks = {k: v for k, v in self._networks.items() if k[0] != name}
@@ -280,6 +312,22 @@ class Workspace:
     def _writable(self) -> None:
         if self.read_only:
             raise WorkspaceError(f"workspace {self.path} was opened read-only")
+
+
+def _with_schema_columns(tbl: pa.Table, spec) -> pa.Table:
+    """``tbl`` with the schema's columns in order; columns an older layout lacks get their default
+    (a workspace opened read-only is not migrated)."""
+    if tbl.column_names == spec.column_names:
+        return tbl
+    cols = []
+    for c in spec.columns:
+        if c.name in tbl.column_names:
+            cols.append(tbl.column(c.name))
+        else:
+            arr = pa.nulls(tbl.num_rows, type=c.arrow_type)
+            cols.append(arr if c.default is None else
+                        pa.compute.fill_null(arr, pa.scalar(c.default, type=c.arrow_type)))
+    return pa.Table.from_arrays(cols, names=spec.column_names)
 
 
 def open_workspace(path: str | Path | None = None, *, read_only: bool = False) -> Workspace:
