@@ -12,6 +12,11 @@ Decompression is refused, before it can exhaust memory, when
 * the bytes *actually* inflated pass :data:`MAX_INPUT_BYTES`, or pass :data:`MAX_RATIO` times the
   compressed size once past :data:`RATIO_FLOOR`. Declared sizes can lie; this check cannot be
   lied to, because it counts what the decompressor really produced.
+
+Only regular files are read (:func:`open_regular`): a symbolic link is followed, but a device
+(``/dev/zero`` never ends), a named pipe (blocks until a writer comes) or a socket is refused by
+name before a byte is read, and the check is made on the opened descriptor, so the file cannot
+be swapped between check and read.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import codecs
 import gzip
 import io
 import os
+import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -68,7 +74,8 @@ class InputFile:
         return Path(self.member if self.member is not None else self.label).name
 
 
-def _bomb(label: str, reason: str, *, knob: str = "CLEANPATH_MAX_INPUT_BYTES") -> ValidationError:
+def bomb_error(label: str, reason: str, *, knob: str = "CLEANPATH_MAX_INPUT_BYTES") -> ValidationError:
+    """A refusal of ``label`` as a possible decompression bomb, naming the setting to raise."""
     return ValidationError(Problem(
         f"{reason}; refusing it as a possible decompression bomb (raise {knob} if it is genuine)",
         label))
@@ -105,9 +112,9 @@ def _read_limited(stream: BinaryIO, label: str, limit: int, *, compressed: int |
             total += len(chunk)
             if total > cap:
                 if by_ratio:
-                    raise _bomb(label, f"inflates more than {MAX_RATIO}:1 (past {cap:,} bytes from "
+                    raise bomb_error(label, f"inflates more than {MAX_RATIO}:1 (past {cap:,} bytes from "
                                        f"{compressed:,} compressed)", knob="CLEANPATH_MAX_RATIO")
-                raise _bomb(label, f"decompresses to more than {limit:,} bytes")
+                raise bomb_error(label, f"decompresses to more than {limit:,} bytes")
             buf.write(chunk)
     except zipfile.BadZipFile as e:
         # zipfile stops at the declared size and then finds the CRC wrong: a lying header.
@@ -119,57 +126,172 @@ def _read_limited(stream: BinaryIO, label: str, limit: int, *, compressed: int |
 
 
 def expand_paths(paths) -> list[Path]:
-    """Files named directly, plus the visible files of named directories (sorted)."""
+    """Files named directly, plus the visible entries of named directories (sorted).
+
+    Sub-directories are skipped; anything else in a directory (a FIFO, a device, a dangling
+    link) is listed, so that :func:`read_input` refuses it by name rather than it vanishing
+    from the import without a word.
+    """
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(q for q in p.iterdir() if q.is_file() and not q.name.startswith("."))
+            out += sorted(q for q in p.iterdir() if not q.name.startswith(".") and not q.is_dir())
         else:
             out.append(p)
     return out
 
 
-def read_input(path: str | Path, *, limit: int | None = None) -> InputFile:
-    """Read a file's bytes; gzip data (by its magic bytes) is decompressed with a size limit.
+def _unreadable(label: str, reason: str) -> ValidationError:
+    return ValidationError(Problem(reason, label))
+
+
+def _kind_problem(mode: int) -> str | None:
+    """Why a file of this ``st_mode`` is refused, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, expected a file"
+    if stat.S_ISFIFO(mode):
+        return ("is a named pipe (FIFO), not a regular file; cleanpath reads only regular files "
+                "(a pipe can block for ever or never end): save the data to a file first")
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return ("is a device, not a regular file; cleanpath reads only regular files "
+                "(a device such as /dev/zero never ends)")
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a regular file; cleanpath reads only regular files"
+    return "is not a regular file; cleanpath reads only regular files"
+
+
+def open_regular(path: str | Path) -> BinaryIO:
+    """Open a file for binary reading, refusing anything but a regular file.
+
+    Symbolic links are followed. The file is opened non-blocking (so a FIFO cannot hang the
+    open) and its kind is checked on the open descriptor with ``fstat``, so nothing can be
+    swapped in between the check and the read.
 
     Parameters
     ----------
     path
         The file.
-    limit
-        Most bytes accepted after decompression (default :data:`MAX_INPUT_BYTES`).
+
+    Returns
+    -------
+    BinaryIO
+        The open file; the caller closes it.
+
+    Raises
+    ------
+    ValidationError
+        Naming the file and why it cannot be read: missing, a dangling symbolic link, permission
+        denied, a directory, a FIFO, a device, a socket, or another operating-system error.
     """
     p = Path(path)
+    label = str(p)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(p, flags)
+    except FileNotFoundError:
+        if p.is_symlink():
+            raise _unreadable(label, f"dangling symbolic link: it points to {os.readlink(p)!s}, "
+                                     "which does not exist") from None
+        raise _unreadable(label, "file not found") from None
+    except PermissionError:
+        raise _unreadable(label, "permission denied: this user may not read the file "
+                                 "(check its permissions and those of its directories)") from None
+    except IsADirectoryError:
+        raise _unreadable(label, "is a directory, expected a file") from None
+    except OSError as e:
+        # ENXIO: a socket; ELOOP: a symbolic-link loop; ENAMETOOLONG, EIO...
+        raise _unreadable(label, f"cannot open the file: {e.strerror or e}") from None
+    try:
+        problem = _kind_problem(os.fstat(fd).st_mode)
+        if problem is not None:
+            raise _unreadable(label, problem)
+        # Back to blocking reads (no effect on a regular file, but no surprises either).
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def check_regular(path: str | Path) -> None:
+    """Raise :class:`ValidationError` unless ``path`` is a readable regular file."""
+    open_regular(path).close()
+
+
+def _read_plain(f: BinaryIO, label: str, limit: int) -> bytes:
+    """Read an uncompressed file whole, refusing more than ``limit`` bytes.
+
+    The size from ``fstat`` is only a hint: the read is bounded by the limit whatever it says
+    (a growing file, or one whose size is reported as 0).
+    """
+    size = os.fstat(f.fileno()).st_size
+    if size > limit:
+        raise _unreadable(label, f"larger than {limit:,} bytes (raise CLEANPATH_MAX_INPUT_BYTES "
+                                 "if it is genuine)")
+    data = f.read(size) if size else b""
+    more = f.read(1)
+    if not more:
+        return data
+    rest = [data, more]
+    total = len(data) + 1
+    while True:
+        chunk = f.read(1 << 20)
+        if not chunk:
+            return b"".join(rest)
+        total += len(chunk)
+        if total > limit:
+            raise _unreadable(label, f"larger than {limit:,} bytes (raise CLEANPATH_MAX_INPUT_BYTES "
+                                     "if it is genuine)")
+        rest.append(chunk)
+
+
+def read_input(path: str | Path, *, limit: int | None = None) -> InputFile:
+    """Read a regular file's bytes; gzip data (by its magic bytes) is decompressed with a size limit.
+
+    Parameters
+    ----------
+    path
+        The file (symbolic links are followed; devices, FIFOs and sockets are refused).
+    limit
+        Most bytes accepted after decompression (default :data:`MAX_INPUT_BYTES`).
+
+    Raises
+    ------
+    ValidationError
+        A file that cannot be read (see :func:`open_regular`), is too large, or is corrupt gzip.
+    """
+    p = Path(path)
+    label = str(p)
     limit = MAX_INPUT_BYTES if limit is None else limit
-    if not p.exists():
-        raise ValidationError(Problem("file not found", str(p)))
-    if p.is_dir():
-        raise ValidationError(Problem("is a directory, expected a file", str(p)))
-    size = p.stat().st_size
-    with open(p, "rb") as f:
-        head = f.read(2)
-        f.seek(0)
-        if head == b"\x1f\x8b":
-            with gzip.GzipFile(fileobj=f) as g:
-                return InputFile(str(p), _read_limited(g, str(p), limit, compressed=size))
-        if size > limit:
-            raise ValidationError(Problem(f"larger than {limit:,} bytes", str(p)))
-        return InputFile(str(p), f.read())
+    with open_regular(p) as f:
+        try:
+            size = os.fstat(f.fileno()).st_size
+            head = f.read(2)
+            f.seek(0)
+            if head == b"\x1f\x8b":
+                with gzip.GzipFile(fileobj=f) as g:
+                    return InputFile(label, _read_limited(g, label, limit, compressed=size))
+            return InputFile(label, _read_plain(f, label, limit))
+        except OSError as e:
+            # EIO from a failing disk, EISDIR from odd file systems: name the file, no traceback.
+            raise _unreadable(label, f"cannot read the file: {e.strerror or e}") from None
 
 
 def _check_declared(p: Path, infos: list[zipfile.ZipInfo], limit: int) -> None:
     """Refuse an archive on what its directory declares, before inflating anything."""
     declared = sum(i.file_size for i in infos)
     if declared > limit:
-        raise _bomb(str(p), f"archive declares {declared:,} bytes uncompressed, over the {limit:,} limit")
+        raise bomb_error(str(p), f"archive declares {declared:,} bytes uncompressed, over the {limit:,} limit")
     packed = max(1, p.stat().st_size)
     if declared > RATIO_FLOOR and declared / packed > MAX_RATIO:
-        raise _bomb(str(p), f"archive declares {declared:,} bytes in {packed:,} "
+        raise bomb_error(str(p), f"archive declares {declared:,} bytes in {packed:,} "
                             f"(ratio {declared / packed:,.0f}:1, above {MAX_RATIO}:1)",
                     knob="CLEANPATH_MAX_RATIO")
     for i in infos:
         if i.compress_size and i.file_size > RATIO_FLOOR and i.file_size / i.compress_size > MAX_RATIO:
-            raise _bomb(f"{p}:{i.filename}", f"compression ratio {i.file_size / i.compress_size:,.0f}:1 "
+            raise bomb_error(f"{p}:{i.filename}", f"compression ratio {i.file_size / i.compress_size:,.0f}:1 "
                                              f"is above {MAX_RATIO}:1", knob="CLEANPATH_MAX_RATIO")
 
 
@@ -191,11 +313,13 @@ def zip_members(path: str | Path, *, limit: int | None = None) -> Iterator[Input
     """
     p = Path(path)
     limit = MAX_INPUT_BYTES if limit is None else limit
+    raw = open_regular(p)
     try:
-        zf = zipfile.ZipFile(p)
+        zf = zipfile.ZipFile(raw)
     except (zipfile.BadZipFile, OSError) as e:
+        raw.close()
         raise ValidationError(Problem(f"not a readable zip archive ({e})", str(p))) from None
-    with zf:
+    with raw, zf:
         infos = [i for i in zf.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
         _check_declared(p, infos, limit)
         budget = limit
@@ -293,6 +417,25 @@ def _snippet(data: bytes, start: int, stop: int) -> str:
 _CHUNK = 32 << 20
 
 
+def _first_line_fault(data: bytes, what: str, max_line: int) -> TextFault:
+    """The fault of a file whose first line is longer than ``max_line`` (seen in its head only)."""
+    head = data[:max_line + 1]
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        return TextFault(f"binary data (NUL byte); expected {what}", nul)
+    try:
+        # Not final: a multi-byte character cut by the end of the head is not an error.
+        codecs.utf_8_decode(head, "strict", False)
+    except UnicodeDecodeError as e:
+        at = e.start
+        return TextFault(f"not valid UTF-8 (byte 0x{data[at]:02x}); save the file as UTF-8",
+                         at, _snippet(data, max(0, at - 20), at + 20))
+    end = data.find(b"\n", max_line)  # memchr over the bytes: no copy, no decoding
+    length = len(data) if end < 0 else end
+    return TextFault(f"line is {length:,} bytes long, over the {max_line:,}-byte limit for {what}",
+                     max_line, _snippet(data, 0, 80))
+
+
 def find_text_fault(data: bytes, *, what: str = "text", max_line: int = MAX_LINE_BYTES,
                     csv_quotes: bool = False) -> TextFault | None:
     """The first reason ``data`` cannot be parsed as text, or None.
@@ -301,6 +444,10 @@ def find_text_fault(data: bytes, *, what: str = "text", max_line: int = MAX_LINE
     bytes, and (``csv_quotes``) a quoted CSV field still open at the end, i.e. a truncated
     file. All checks are vectorised over the bytes.
     """
+    if len(data) > max_line and data.find(b"\n", 0, max_line + 1) < 0:
+        # The first line alone is over the limit: look at max_line + 1 bytes, not the whole file,
+        # so a huge file without a newline is refused at the cost of its first megabyte.
+        return _first_line_fault(data, what, max_line)
     view = memoryview(data)
     # Chunked so that a multi-gigabyte world file is checked without a decoded copy of itself.
     has_text = False

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -88,6 +89,10 @@ def _csv_locator(header: list[str]) -> Locator:
     """Names the CSV column (and gives the field's text) at a byte offset, for :func:`check_text`."""
 
     def locate(data: bytes, offset: int) -> tuple[str | None, str | None]:
+        if data.find(b"\n", 0, offset) < 0:
+            # In the header line: no record index needed (a file without any newline would
+            # otherwise be scanned whole for a location that is line 1 anyway).
+            return None, data[:min(offset, 200)].decode("utf-8", errors="replace")
         starts = _record_starts(data)
         i = int(np.searchsorted(starts, offset, side="right")) - 1
         start = int(starts[i]) if i >= 0 else 0
@@ -120,7 +125,11 @@ def _csv_source(f: InputFile) -> Source:
 
 
 def _csv_header(f: InputFile) -> list[str]:
-    first = f.data.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
+    # The first line is read with a cap: a runaway header is then refused by check_text, and a
+    # file without a newline costs one megabyte here, not a decoded copy of itself.
+    end = f.data.find(b"\n", 0, guard.MAX_LINE_BYTES + 1)
+    first_line = f.data[:end if end >= 0 else guard.MAX_LINE_BYTES]
+    first = first_line.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
     return [h.strip() for h in next(iter(_csv_rows(first)), [])]
 
 
@@ -208,52 +217,132 @@ def read_csv_bytes(f: InputFile, *, table: str | None = None) -> tuple[pd.DataFr
     return df, _csv_source(f)
 
 
-def _parquet_columns_plain(f: InputFile, tbl: pa.Table) -> pa.Table:
-    """Decode dictionary and large types; refuse nested ones, which no model column can hold."""
+#: Rows per batch when a Parquet file is decoded: small enough that one batch of a bomb stays far
+#: below the memory budget, large enough that per-batch overhead does not show.
+PARQUET_BATCH_ROWS = 1 << 16
+
+
+def _parquet_type_problems(f: InputFile, schema: pa.Schema) -> None:
+    """Refuse column types no model column can hold, from the schema alone (nothing decoded)."""
     problems = ProblemCollector(f.label)
-    cols = []
-    for name, col in zip(tbl.column_names, tbl.columns):
-        t = col.type
-        if pa.types.is_dictionary(t):
-            col, t = col.cast(t.value_type), t.value_type
-        if pa.types.is_large_string(t) or pa.types.is_string_view(t):
-            col = col.cast(pa.string())
-        elif pa.types.is_decimal(t):
-            col = col.cast(pa.float64())
-        elif pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+    for field in schema:
+        t = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+        if (pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
+                or pa.types.is_fixed_size_binary(t) or pa.types.is_binary_view(t)):
             problems.add(f"Parquet type {t} cannot hold a model value; expected a plain "
-                         "string, number, boolean or date", column=name)
-        cols.append(col)
+                         "string, number, boolean or date", column=field.name)
     problems.raise_if_any()
-    return pa.table(cols, names=tbl.column_names)
+
+
+def _declared_row_bytes(schema: pa.Schema) -> float:
+    """Fewest bytes one row decodes to in Arrow, from the declared column types.
+
+    A fixed-width value takes its width (a boolean an eighth of a byte); a string at least its
+    4-byte offset, whatever its text. A lower bound, so a file refused by it is surely too big.
+    """
+    total = 0.0
+    for field in schema:
+        t = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+        if pa.types.is_boolean(t):
+            total += 1 / 8
+        elif pa.types.is_large_string(t):
+            total += 8
+        elif pa.types.is_string(t) or pa.types.is_string_view(t):
+            total += 4
+        else:
+            try:
+                total += max(1, t.bit_width // 8)
+            except ValueError:  # a type without a fixed width
+                total += 1
+    return total
+
+
+def _plain_column(col: pa.Array) -> tuple[int | None, pa.Array]:
+    """A batch column's decoded size in bytes (None: use its ``nbytes``) and the column decoded.
+
+    A dictionary column's decoded size is computed from its indices and the lengths of its
+    values *before* it is decoded: one huge dictionary value repeated a million times would
+    otherwise be materialised to be measured.
+    """
+    t = col.type
+    if pa.types.is_dictionary(t):
+        values = t.value_type
+        if pa.types.is_string(values) or pa.types.is_large_string(values) or pa.types.is_string_view(values):
+            lengths = pc.binary_length(col.dictionary).cast(pa.int64())
+            taken = pc.take(lengths, col.indices)
+            decoded = int(pc.sum(taken).as_py() or 0) + 4 * len(col)
+        else:
+            decoded = len(col) * max(1, getattr(values, "bit_width", 8) // 8)
+        return decoded, col.cast(values)
+    return None, col
+
+
+def _decode_limited(f: InputFile, pf: pq.ParquetFile, cap: int, by_ratio: bool) -> pa.Table:
+    """Decode a Parquet file batch by batch, stopping as soon as the decoded size passes ``cap``."""
+    total = 0
+    batches = []
+    for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=True):
+        cols = []
+        for col in batch.columns:
+            decoded, plain = _plain_column(col)
+            total += decoded if decoded is not None else plain.nbytes
+            if total > cap:
+                break
+            if pa.types.is_large_string(plain.type) or pa.types.is_string_view(plain.type):
+                plain = plain.cast(pa.string())
+            elif pa.types.is_decimal(plain.type):
+                plain = plain.cast(pa.float64())
+            cols.append(plain)
+        if total > cap:
+            if by_ratio:
+                raise guard.bomb_error(f.label, f"decodes to more than {cap:,} bytes from {len(f.data):,} "
+                                           f"(over {guard.MAX_RATIO}:1)", knob="CLEANPATH_MAX_RATIO")
+            raise guard.bomb_error(f.label, f"decodes to more than {cap:,} bytes")
+        batches.append(pa.RecordBatch.from_arrays(cols, names=batch.schema.names))
+    if not batches:
+        schema = pa.schema([pa.field(x.name, x.type.value_type if pa.types.is_dictionary(x.type) else x.type)
+                            for x in pf.schema_arrow])
+        return schema.empty_table()
+    return pa.Table.from_batches(batches)
 
 
 def read_parquet_bytes(f: InputFile) -> tuple[pd.DataFrame, Source]:
     """Read a Parquet file; problems point at 1-based rows.
 
-    The file's metadata is checked before any column is decoded: more uncompressed data, or more
-    cells, than :data:`~cleanpath.io.guard.MAX_INPUT_BYTES` allows is refused (Parquet pages are
-    compressed and run-length encoded, so a small file can decode to a huge table).
+    Parquet pages are compressed and run-length encoded, so a file of a few hundred kilobytes
+    can declare a hundred million rows. Work is therefore bounded before anything is decoded,
+    from the metadata alone: rows times the declared column widths (a lower bound of the
+    decoded size), and the uncompressed page sizes, may pass neither
+    :data:`~cleanpath.io.guard.MAX_INPUT_BYTES` nor :data:`~cleanpath.io.guard.MAX_RATIO` times
+    the file's size (past :data:`~cleanpath.io.guard.RATIO_FLOOR`). The file is then decoded in
+    batches of :data:`PARQUET_BATCH_ROWS` rows, counting the decoded bytes as they come, so that
+    metadata which lies (or long repeated strings the lower bound cannot see) is stopped at the
+    same limits.
     """
     if not f.data:
         raise ValidationError(Problem("file is empty; expected Parquet", f.label))
     limit = guard.MAX_INPUT_BYTES
+    ratio_cap = max(guard.RATIO_FLOOR, guard.MAX_RATIO * len(f.data))
+    cap, by_ratio = (ratio_cap, True) if ratio_cap < limit else (limit, False)
     try:
-        pf = pq.ParquetFile(io.BytesIO(f.data))
+        pf = pq.ParquetFile(pa.BufferReader(f.data))
         md = pf.metadata
+        schema = pf.schema_arrow
+        _parquet_type_problems(f, schema)
         unpacked = sum(md.row_group(i).total_byte_size for i in range(md.num_row_groups))
-        cells = md.num_rows * max(1, md.num_columns)
-        if unpacked > limit or cells * 8 > limit:
-            raise ValidationError(Problem(
-                f"declares {md.num_rows:,} rows and {unpacked:,} bytes uncompressed, over the "
-                f"{limit:,}-byte limit; refusing it as a possible decompression bomb "
-                "(raise CLEANPATH_MAX_INPUT_BYTES if it is genuine)", f.label))
-        tbl = pf.read()
+        declared = int(md.num_rows * _declared_row_bytes(schema))
+        worst = max(unpacked, declared)
+        if worst > cap:
+            knob = "CLEANPATH_MAX_RATIO" if by_ratio else "CLEANPATH_MAX_INPUT_BYTES"
+            raise guard.bomb_error(f.label, f"declares {md.num_rows:,} rows of {len(schema)} column(s): at least "
+                                       f"{worst:,} bytes decoded from {len(f.data):,}, over the "
+                                       f"{cap:,}-byte limit" + (f" ({guard.MAX_RATIO}:1)" if by_ratio else ""),
+                              knob=knob)
+        tbl = _decode_limited(f, pf, cap, by_ratio)
     except (pa.ArrowException, OSError, ValueError) as e:
         if isinstance(e, ValidationError):
             raise
         raise ValidationError(Problem(f"not a readable Parquet file ({e})", f.label)) from None
-    tbl = _parquet_columns_plain(f, tbl)
     return tbl.to_pandas(types_mapper=pd.ArrowDtype), Source(f.label, lambda r: np.asarray(r) + 1)
 
 
@@ -264,10 +353,15 @@ def read_table_file(f: InputFile) -> tuple[pd.DataFrame, Source]:
     return read_csv_bytes(f)
 
 
-def _inputs(paths: Iterable[str | Path]) -> Iterable[InputFile]:
+def _inputs(paths: Iterable[str | Path], warnings: list[str] | None = None) -> Iterable[InputFile]:
     for p in expand_paths(paths):
         if p.suffix.lower() == ".zip":
             yield from zip_members(p)
+        elif _table_of(p.name) is None:
+            # Not a model table: noted without being read (a stray multi-gigabyte file, or a
+            # FIFO, in the input directory costs nothing).
+            if warnings is not None:
+                warnings.append(f"{p}: not a model table ({', '.join(TABLES)}); ignored")
         else:
             yield read_input(p)
 
@@ -291,8 +385,10 @@ def read_tables(paths: Iterable[str | Path], *, warnings: list[str] | None = Non
     raw: RawTables = {}
     sources: Sources = {}
     problems = ProblemCollector()
+    paths = list(paths)
+    ignored: list[str] = []
     any_input = False
-    for f in _inputs(paths):
+    for f in _inputs(paths, ignored):
         any_input = True
         table = _table_of(f.name)
         if table is None:
@@ -308,7 +404,9 @@ def read_tables(paths: Iterable[str | Path], *, warnings: list[str] | None = Non
             problems.extend(e.problems)
             problems.truncated |= e.truncated
     problems.raise_if_any()
-    if not any_input:
+    if warnings is not None:
+        warnings.extend(ignored)
+    if not any_input and not ignored:
         raise ValidationError("no input files found")
     if not raw:
         raise ValidationError(Problem(

@@ -39,7 +39,7 @@ import pandas as pd
 
 from cleanpath.errors import Problem, ProblemCollector, ValidationError
 from cleanpath.io.gml import GraphData, Item, Value, read_graph
-from cleanpath.io.guard import InputFile, read_input, zip_members
+from cleanpath.io.guard import InputFile, check_regular, read_input, zip_members
 from cleanpath.io.registry import Imported, as_paths
 from cleanpath.model.validate import Source
 
@@ -74,8 +74,13 @@ def _inputs(paths: Iterable[Path], problems: ProblemCollector) -> list[InputFile
     for p in paths:
         try:
             if p.is_dir():
-                out += [read_input(q) for q in sorted(p.iterdir()) if q.is_file() and _wanted(q.name)]
-            elif p.suffix.lower() == ".zip" and zipfile.is_zipfile(p):
+                # Every wanted name that is not a directory is read, so that a FIFO or a link to a
+                # device named like a graph file is refused by read_input rather than skipped.
+                out += [read_input(q) for q in sorted(p.iterdir()) if not q.is_dir() and _wanted(q.name)]
+                continue
+            # is_zipfile would open (and block on) a FIFO: only a regular file gets that far.
+            check_regular(p)
+            if p.suffix.lower() == ".zip" and zipfile.is_zipfile(p):
                 out += [m for m in zip_members(p) if _wanted(m.label)]
             else:
                 out.append(read_input(p))
