@@ -5,6 +5,7 @@
 // question; viewers see the newest result someone has run. What a panel shows is kept on
 // window.cleanpath.state (cleanPath, exposure, timeline, compare, funding, incentive).
 import { groupedBars, hbars, monthLines } from "./charts.js";
+import { formParams } from "./registry.js";
 import { $, card, dataTable, el, km, money, nf, num, pct, rowsAsObjects, selectRow, selected, setText, today } from "./util.js";
 
 const NO_COVERAGE = "no serving radio of this operator covers the site";
@@ -58,7 +59,7 @@ export function installPanels(ctx) {
     if (!state.mapData?.sensitive.length) { setText("cp-summary", "This snapshot has no sensitive sites."); return; }
     setText("cp-summary", run ? "Checking clean paths…" : "Loading clean-path status…");
     try {
-      const r = await ctx.question("clean-path", { snapshot: state.snapshot });
+      const r = await ctx.question("clean-path", { snapshot: state.snapshot, ...formParams($("cp-form")) });
       if (!r) { setText("cp-summary", "Clean paths have not been checked on this snapshot yet (an analyst can)."); return; }
       const [pairs, fix] = await Promise.all([
         all(r.id, "clean_path", { columns: "sensitive_id,operator_id,clean,reason,blocking,remediation_cost,lower_bound" }),
