@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cleanpath.analysis.explain import serving_diagnosis, serving_warnings
 from cleanpath.model.network import Network
 from cleanpath.model.schema import TABLES
 from cleanpath.result import Result
@@ -28,7 +29,11 @@ def run_info(net: Network) -> Result:
     -------
     Result
         Tables ``tables``, ``by_domain``, ``by_vendor``, ``by_generation``, ``by_operator``,
-        ``by_country``; the summary holds the headline counts and unknown vendor names.
+        ``by_country``, ``by_site_kind`` and ``not_serving`` (non-serving elements by reason, see
+        :func:`cleanpath.analysis.explain.serving_diagnosis`); the summary holds the headline
+        counts, unknown vendor names, ``non_serving_elements``, ``non_serving_by_reason`` (only
+        reasons that occur) and ``warnings`` (sentences saying how many elements cannot serve and
+        why; empty when all serve).
     """
     el = net.elements
     sites = net.sites[["site_id", "operator_id"]]
@@ -47,6 +52,8 @@ def run_info(net: Network) -> Result:
     counts = {t: int(len(getattr(net, t))) for t in TABLES}
     unknown = net.unknown_vendors()
     by_site_kind = _count(net.sites, ["kind"], "sites")
+    diagnosis = serving_diagnosis(net)
+    occurring = diagnosis[diagnosis["elements"] > 0]
     return Result(
         question="info",
         snapshot=net.name,
@@ -56,6 +63,9 @@ def run_info(net: Network) -> Result:
             "distinct_vendors": int(el["vendor"].nunique()),
             "unknown_vendors": {str(k): int(v) for k, v in unknown.items()},
             "elements_out_of_service": int((~el["in_service"].fillna(True).astype(bool)).sum()),
+            "non_serving_elements": int(diagnosis["elements"].sum()),
+            "non_serving_by_reason": {str(r): int(c) for r, c in zip(occurring["reason"], occurring["elements"])},
+            "warnings": serving_warnings(net),
         },
         tables={
             "by_domain": _count(frame, ["domain"]),
@@ -64,6 +74,7 @@ def run_info(net: Network) -> Result:
             "by_operator": _count(frame, ["operator_id", "country"]),
             "by_country": _count(frame, ["country"]),
             "by_site_kind": by_site_kind,
+            "not_serving": diagnosis,
             "tables": pd.DataFrame({"table": list(counts), "rows": list(counts.values())}),
         },
     )
