@@ -152,13 +152,13 @@ def test_import_into_a_real_workspace(workspace, shared_data):
     assert set(net.operators["operator_id"]) == {"dfn", "garr", "deutsche-telekom", "geant"}
     roles = net.elements["role"].value_counts().to_dict()
     assert roles["gateway.interconnect"] == 7 + 13  # Internal 0 nodes of Dfn and Garr201201
-    # A second import of the same file clashes with the snapshot; the problem points at the
-    # node's line in the GML file and nothing is written.
+    # A second import of the same file without the vendor clashes with the snapshot (a merge never
+    # overwrites); the problem points at the node's line in the GML file and nothing is written.
     with pytest.raises(ValidationError) as exc:
         ingest(workspace, "topologyzoo", [TOPOLOGYZOO / "Dfn.gml"])
-    site_problem = next(p for p in problems_of(exc) if p.value == "dfn:0")
+    site_problem = next(p for p in problems_of(exc) if p.value == "dfn:0:router")
     assert site_problem.file.endswith("Dfn.gml") and site_problem.line == 31
-    assert "duplicate site_id" in site_problem.reason
+    assert "already in snapshot 'main' with other values (vendor: 'huawei' there" in site_problem.reason
     assert len(workspace.network("main").sites) == 198
 
 

@@ -16,14 +16,21 @@ from cleanpath.io.tables import write_tables
 from cleanpath.model.schema import SENSITIVE_KINDS, TABLES, schema_markdown
 from cleanpath.model.vendors import default_catalogue
 from cleanpath.result import Result
-from cleanpath.store.ingest import ingest
+from cleanpath.analysis.explain import serving_warnings
+from cleanpath.store.ingest import ingest, refuse_existing
+
+#: What to do instead when an import, generate or estimate meets an existing snapshot.
+_WAY_OUT = "use --replace to overwrite it, --merge to add these rows to it, or --snapshot NAME"
 
 
 @click.command("import")
 @click.argument("data_format", metavar="FORMAT", type=click.Choice(list(IMPORTERS)))
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @snapshot_option
-@click.option("--replace", is_flag=True, help="Replace the snapshot instead of adding to it.")
+@click.option("--replace", is_flag=True, help="Overwrite the snapshot if it exists (its earlier content is dropped).")
+@click.option("--merge", is_flag=True,
+              help="Add the rows to the existing snapshot: rows already there with the same values are "
+                   "skipped, the same id with other values is an error.")
 @click.option("--vendor", default=None, help="topologyzoo/opencellid: vendor for every element (default unknown).")
 @click.option("--vendor-map", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="topologyzoo: CSV of node label or id -> vendor (columns: node, vendor).")
@@ -38,7 +45,7 @@ from cleanpath.store.ingest import ingest
 @format_options
 @click.pass_obj
 @handle_errors
-def import_cmd(ctx, data_format, paths, snapshot, replace, vendor, vendor_map, operator_id, country,
+def import_cmd(ctx, data_format, paths, snapshot, replace, merge, vendor, vendor_map, operator_id, country,
                sensitive_kind, radius_m, fmt, table):
     """Import files into a snapshot, all or nothing.
 
@@ -46,23 +53,33 @@ def import_cmd(ctx, data_format, paths, snapshot, replace, vendor, vendor_map, o
     topologyzoo (GML or GraphML), opencellid (cell export CSV, gzip or not), cyclonedx
     (CycloneDX 1.5/1.6 JSON), sensitive (CSV or GeoJSON of sensitive sites).
 
-    Rows are added to the snapshot (use --replace to start it afresh). Every problem found is
+    An existing snapshot is never changed silently: without --replace (start it afresh) or
+    --merge (add these rows to it) the import stops with exit code 2. Every problem found is
     reported with file, line, column and value, and then nothing is written (exit code 2).
+    Warnings (for example elements that cannot serve, and why) go to stderr.
     """
+    if replace and merge:
+        raise click.UsageError("--replace and --merge exclude each other")
+    mode = "replace" if replace else "merge" if merge else "new"
     options = {k: v for k, v in dict(vendor=vendor, vendor_map=vendor_map, operator_id=operator_id,
                                      country=country, kind=sensitive_kind, radius_m=radius_m).items()
                if v is not None}
-    with ctx.workspace() as ws, progress(f"importing {data_format}") as step:
-        rep = ingest(ws, data_format, paths, snapshot=snapshot, replace=replace, on_step=step, **options)
+    with ctx.workspace() as ws:
+        # refuse before reading the files: the way out is the same whatever they hold
+        if mode == "new":
+            refuse_existing(ws, snapshot, way_out=_WAY_OUT)
+        with progress(f"importing {data_format}") as step:
+            rep = ingest(ws, data_format, paths, snapshot=snapshot, mode=mode, on_step=step,
+                         diagnose=serving_warnings, **options)
     for w in rep.warnings:
         stderr.print(f"[yellow]note:[/yellow] {escape(w)}", soft_wrap=True)
     if rep.unknown_vendors:
         names = ", ".join(f"{k} ({v:,})" for k, v in list(rep.unknown_vendors.items())[:10])
         stderr.print(f"[yellow]note:[/yellow] vendors not in the catalogue, kept as given: {escape(names)}",
                      soft_wrap=True)
-    result = Result("import", rep.snapshot, params={"format": data_format, "paths": rep.files, "replace": replace, **options},
-                    summary={"added": rep.added, "totals": rep.totals, "unknown_vendors": rep.unknown_vendors,
-                             "warnings": rep.warnings},
+    result = Result("import", rep.snapshot, params={"format": data_format, "paths": rep.files, "mode": mode, **options},
+                    summary={"added": rep.added, "skipped": rep.skipped, "totals": rep.totals,
+                             "unknown_vendors": rep.unknown_vendors, "warnings": rep.warnings},
                     tables={"tables": pd.DataFrame({"table": list(rep.totals),
                                                     "added": [rep.added.get(t, 0) for t in rep.totals],
                                                     "rows": list(rep.totals.values())})})
@@ -77,7 +94,10 @@ def import_cmd(ctx, data_format, paths, snapshot, replace, vendor, vendor_map, o
 def info_cmd(ctx, snapshot, fmt, table):
     """Summarise a snapshot: table sizes and elements by domain, vendor, generation, operator, country."""
     with ctx.workspace(read_only=True) as ws:
-        render(run_info(ws.network(snapshot)), fmt, table=table)
+        result = run_info(ws.network(snapshot))
+    for w in result.summary.get("warnings", []):
+        stderr.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)
+    render(result, fmt, table=table)
 
 
 @click.command("export")
