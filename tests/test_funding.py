@@ -111,3 +111,52 @@ def test_cli_funding_json():
     assert obj["summary"]["factor_by_group"]["1"] == pytest.approx(0.395, abs=5e-4)
     r = CliRunner().invoke(cli, ["funding", "--appropriation", "lots"])
     assert r.exit_code == 2
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), "inf", "nan", "1e400", 10**400, -5e9, "-5bn", "", "lots"])
+def test_appropriation_must_be_a_finite_non_negative_amount(bad):
+    """inf / nan used to pay everyone in full and -5bn was accepted: the question itself refuses them."""
+    a = apps("applicant_id,customers,category,approved_amount,equipment_obtained_on\n"
+             "a,5000,,1000,2020-01-01\n")
+    with pytest.raises(ValidationError) as e:
+        run_funding(a, appropriation=bad)
+    p = e.value.problems[0]
+    assert p.column == "appropriation" and p.reason
+
+
+def test_appropriation_given_as_text_is_read_as_an_amount():
+    a = apps("applicant_id,customers,category,approved_amount,equipment_obtained_on\n"
+             "a,5000,,1000,2020-01-01\nb,5000,,1000,2020-01-01\n")
+    r = run_funding(a, appropriation="1k")
+    assert r.summary["allocatable"] == 1000.0 and r.summary["allocated"] == pytest.approx(1000.0)
+    assert run_funding(a, appropriation=0).summary["allocated"] == 0.0
+
+
+def test_parse_amount_spellings_and_refusals():
+    from cleanpath.units import parse_amount
+
+    assert parse_amount("1.895bn") == 1.895e9
+    assert parse_amount("3080m") == 3.08e9
+    assert parse_amount("US$1.9 bn") == 1.9e9
+    assert parse_amount("500k") == 5e5
+    assert parse_amount("1,900,000") == 1.9e6
+    assert parse_amount(42) == 42.0 and parse_amount(np.float64(2.5)) == 2.5
+    assert str(parse_amount("-0")) == "0.0"
+    for bad, why in [("-5bn", "negative"), ("nan", "finite"), ("inf", "finite"), ("-inf", "finite"),
+                     ("1e400", "too large"), (10**400, "too large"), (float("nan"), "NaN"), ("", "empty"),
+                     ("  ", "empty"), (None, "not an amount"), (True, "not an amount"), ("5 bn x", "not an amount"),
+                     ("1e308bn", "too large")]:
+        with pytest.raises(ValidationError) as e:
+            parse_amount(bad, where="budget")
+        assert why in e.value.problems[0].reason and e.value.problems[0].column == "budget", bad
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=st.floats(min_value=0, max_value=1e15, allow_nan=False),
+       suffix=st.sampled_from([("", 1.0), ("k", 1e3), ("m", 1e6), ("bn", 1e9), (" bn", 1e9), ("B", 1e9)]))
+def test_parse_amount_reads_what_it_is_given(x, suffix):
+    from cleanpath.units import parse_amount
+
+    text = f"{x!r}{suffix[0]}"
+    assert parse_amount(text) == pytest.approx(x * suffix[1], rel=1e-12)
+    assert parse_amount(f"US${text}") == parse_amount(text)

@@ -22,6 +22,7 @@ import yaml
 from cleanpath.errors import Problem, ProblemCollector, ValidationError
 from cleanpath.io.guard import InputFile, read_input
 from cleanpath.result import Result
+from cleanpath.units import parse_amount
 
 
 @dataclass(frozen=True)
@@ -257,10 +258,16 @@ def run_funding(applications: pd.DataFrame, *, programme: str | Programme = "fcc
     programme
         A shipped programme id or a loaded :class:`Programme`.
     appropriation
-        Money available for allocation; default: every appropriation of the programme made on or
-        before ``as_of`` (all of them when ``as_of`` is None), less administrative reserves.
+        Money available for allocation (a finite number >= 0, or text such as ``1.895bn``); default:
+        every appropriation of the programme made on or before ``as_of`` (all of them when ``as_of``
+        is None), less administrative reserves.
     as_of
         Date for choosing appropriations.
+
+    Raises
+    ------
+    ValidationError
+        ``appropriation`` negative, NaN, infinite or not an amount.
 
     Returns
     -------
@@ -272,7 +279,9 @@ def run_funding(applications: pd.DataFrame, *, programme: str | Programme = "fcc
     prog = programme if isinstance(programme, Programme) else load_programme(programme)
     approved = applications["approved_amount"].to_numpy(dtype=float)
     group, eligible, reason = assign_groups(applications, prog)
-    money = prog.allocatable(as_of) if appropriation is None else float(appropriation)
+    # a non-finite or negative appropriation would pay everyone in full (inf, nan) or nothing with
+    # a negative "shortfall": refuse it here, whatever face or caller passed it
+    money = prog.allocatable(as_of) if appropriation is None else parse_amount(appropriation, where="appropriation")
     allocated, factors = allocate(approved, group, eligible, money)
     table = pd.DataFrame({
         "applicant_id": applications["applicant_id"].to_numpy(),
