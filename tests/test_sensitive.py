@@ -96,10 +96,14 @@ def test_installations_ingest_into_a_workspace(workspace):
     assert {"DE", "IT", "JP", "KR", "AU"} == set(ss["country"])
     ramstein = ss.set_index("sensitive_id").loc["de-ramstein-air-base"]
     assert (ramstein["lat"], ramstein["lon"]) == (49.4345, 7.6007)
-    # Importing the same sites again into the same snapshot is refused, with lines.
+    # Importing the same sites again merges them: identical rows are the same sites, skipped.
+    rep = ingest(workspace, "sensitive", [INSTALLATIONS])
+    assert rep.added == {"sensitive_sites": 0} and rep.skipped == {"sensitive_sites": 36}
+    assert len(workspace.network("main").sensitive_sites) == 36
+    # The same ids with other values are refused, with lines (a merge never overwrites).
     with pytest.raises(ValidationError) as e:
-        ingest(workspace, "sensitive", [INSTALLATIONS])
-    assert len(e.value.problems) == 36 and e.value.problems[0].line == 2
+        ingest(workspace, "sensitive", [INSTALLATIONS], radius_m=1234.0)
+    assert e.value.problems[0].line == 2 and "other values" in e.value.problems[0].reason
     assert len(workspace.network("main").sensitive_sites) == 36
 
 
