@@ -384,7 +384,7 @@ def _build(imp: dict, countries: list[_Country], site_rows: dict[str, np.ndarray
         gen._interconnect(b, per_country_ix)
         op_rows += [(op, c.code) for op in c.ops]
     tables = b.tables()
-    tables["demands"] = gen._demands(hubs, tables["sites"]["site_id"].to_numpy(dtype=object))
+    tables["demands"] = gen._demands(hubs, tables["sites"]["site_id"].to_numpy(dtype=object), tables)
     ops_tables = [gen._operators_table([op for op, cc in op_rows if cc == c.code], c.code) for c in countries]
     tables["operators"] = pd.concat(ops_tables, ignore_index=True) if len(ops_tables) > 1 else ops_tables[0]
     # The importer's operator codes are the ones seen in the data; keep them.
