@@ -68,9 +68,9 @@ ProgressFn = Callable[[int, int], None]
 
 def _vendor_mask(net, idx: ServiceIndex, vendors) -> tuple[np.ndarray, list[str]]:
     """Elements of a vendor set (the one grammar of :mod:`cleanpath.policy.vendorset`)."""
-    from cleanpath.policy.vendorset import parse_vendor_set, resolve_vendor_set
+    from cleanpath.policy.vendorset import names_nothing, resolve_vendor_set
 
-    if not isinstance(vendors, frozenset) and parse_vendor_set(vendors, setting="--vendor").is_default:
+    if names_nothing(vendors):
         # an outage needs a named scenario: an empty --vendor is a mistake, not "the default set"
         raise ValidationError(Problem("no vendor given (name vendors, a pack, country:CC or default)",
                                       column="--vendor"))
