@@ -377,3 +377,35 @@ def test_spellings_are_the_catalogue_lookup():
         for n in _spellings(v):
             assert CAT.resolve(n) == v["vendor_id"], n
     assert isinstance(parse_vendor_set("x"), VendorSet)
+
+
+def test_a_resolved_set_handed_on_as_a_list_survives_commas(net):
+    # only:ericsson names the network's own "Acme, Inc. Radio Works"; a face that resolves once and
+    # passes the ids on as a sorted list must get the same set back, not a split name
+    ids = resolve_untrusted(net, "only:ericsson")
+    assert resolve_untrusted(net, sorted(ids)) == ids == resolve_untrusted(net, set(ids))
+    from cleanpath.analysis.outage import run_outage
+
+    assert run_outage(net, vendors=sorted(ids)).params["vendors"] == sorted(ids)
+
+
+@pytest.mark.parametrize("spec, nothing", [
+    (None, True), ("", True), ("  ", True), ([], True), (["", " "], True), (parse_vendor_set(""), True),
+    (frozenset(), False), ("default", False), (['"oops'], False), (["huawei"], False),
+])
+def test_names_nothing(spec, nothing):
+    from cleanpath.policy.vendorset import names_nothing
+
+    assert names_nothing(spec) is nothing
+
+
+def test_outage_needs_a_named_vendor_set(net):
+    from cleanpath.analysis.outage import run_outage
+
+    with pytest.raises(cleanpath.ValidationError) as e:
+        run_outage(net, vendors=" ")
+    assert e.value.problems[0].column == "--vendor"
+    with pytest.raises(cleanpath.ValidationError) as e:
+        run_outage(net, vendors="huawei, Hauwei")
+    p = e.value.problems[0]
+    assert (p.column, p.value) == ("--vendor", "Hauwei") and "'huawei'" in p.reason

@@ -37,7 +37,9 @@ Inputs
 ------
 Functions here take a *spec*: text, a list of texts (each parsed, as if joined by commas), a
 :class:`VendorSet`, or a ``frozenset`` of vendor ids that is already resolved and is returned as it
-is (so a face or the suite can resolve once and hand the result to several questions).
+is (so a face or the suite can resolve once and hand the result to several questions). A list or
+set whose items are all exact vendor ids (catalogue ids, or names the network's elements carry) is
+taken as it is too, so a resolved set handed on as a list survives names with commas.
 """
 
 from __future__ import annotations
@@ -253,6 +255,21 @@ def iso_countries() -> frozenset[str]:
 
 
 _COUNTRY_HINTS = {"UK": "GB", "EL": "GR", "EN": "GB"}
+
+
+def names_nothing(spec: "VendorSpec") -> bool:
+    """True when a spec gives no token at all (None, blank text, an empty list): the default set.
+
+    Unlike ``parse_vendor_set(spec).is_default`` it never raises, and a frozenset counts as given.
+    """
+    if isinstance(spec, VendorSet):
+        return spec.is_default
+    if spec is None:
+        return True
+    if isinstance(spec, frozenset):
+        return False
+    items = [spec] if isinstance(spec, str) else list(spec)
+    return all(not str(s).strip() for s in items)
 
 
 def parse_vendor_set(spec: "VendorSpec" = None, *, setting: str = SETTING) -> VendorSet:
@@ -478,6 +495,13 @@ def explain_vendor_set(spec: VendorSpec, *, catalogue: VendorCatalogue, present:
     if isinstance(spec, frozenset):
         ids = frozenset(str(v) for v in spec)
         return ResolvedVendorSet(None, ids, (("vendor ids", ids),) if ids else ())
+    if isinstance(spec, (list, tuple, set)) and spec and all(isinstance(v, str) for v in spec):
+        # a collection of exact vendor ids (a resolved set handed on as a list) is taken as it is:
+        # re-reading it as text would split a network's own vendor name at its comma
+        exact = catalogue.ids | {p for p in present if isinstance(p, str)}
+        if all(v in exact for v in spec):
+            order = sorted(spec) if isinstance(spec, set) else dict.fromkeys(spec)
+            return ResolvedVendorSet(None, frozenset(spec), tuple((v, frozenset({v})) for v in order))
     vs = parse_vendor_set(spec, setting=setting)
     merged = dict(vs.packs)
     merged.update(packs or {})
