@@ -20,6 +20,9 @@ __all__ = ["SETTING", "ResolvedVendorSet", "VendorSet", "VendorSpec", "describe_
 
 
 def resolve_trust(net, trust: VendorSpec = None, *, as_of: dt.date | None = None,
-                  packs: Mapping | None = None) -> frozenset[str]:
-    """The untrusted vendor ids a setting names in a network: :func:`resolve_untrusted`."""
-    return resolve_untrusted(net, trust, as_of=as_of, packs=packs)
+                  packs: Mapping | None = None, setting: str = SETTING) -> frozenset[str]:
+    """The untrusted vendor ids a setting names in a network: :func:`resolve_untrusted`.
+
+    ``setting`` names the option in problems (``trust`` for a REST query parameter).
+    """
+    return resolve_untrusted(net, trust, as_of=as_of, packs=packs, setting=setting)
