@@ -10,7 +10,9 @@ and 2.2 M links at scale 1), with the shipped US installations in Germany plus
 * ``index``: the element graph (``Network.graph()``), the service index (peeled forest, dependency
   matrices, baseline fixpoint) and sensitive-site coverage, once per snapshot;
 * ``vendor outage``: ``run_outage(net, vendors="huawei")``, warm index, median of 5;
-* ``compromise``: the same in ``mode="compromise"`` (traffic and session shares, management reach);
+* ``kill`` and ``intercept``: the same in ``mode="kill"`` (management reach, then the outage) and
+  ``mode="intercept"`` (traffic, subscriber, signalling shares and exposed keys); the three threat
+  modes in detail are in ``bench/bench_threat.py``;
 * ``clean path``: ``run_clean_path(net)`` for every sensitive site x operator, including witnesses,
   blocking elements, per-pair remediations with lower bounds and the shared fix; first call
   (builds the search graph and costs) and median of 3 warm calls;
@@ -101,19 +103,24 @@ class NxModel:
         self.g = nx.Graph()
         self.g.add_nodes_from(self.ids)
         self.g.add_edges_from(zip(a[t], b[t]))
+        # forwarding depends on control and anchor links; the clean-path reading also on management
         self.deps: dict[str, list[str]] = {}
-        for x, y in zip(a[~t], b[~t]):
-            self.deps.setdefault(x, []).append(y)
+        self.deps_all: dict[str, list[str]] = {}
+        for x, y, k in zip(a[~t], b[~t], kind[~t]):
+            self.deps_all.setdefault(x, []).append(y)
+            if k != "management":
+                self.deps.setdefault(x, []).append(y)
         self.gws = {e for e, r in self.role.items() if r.startswith("gateway.")}
         self.up = {e for e, r in self.role.items() if r in ("core.upf", "core.sgw", "core.pgw")}
         ok = el["in_service"].to_numpy(dtype=bool, na_value=True)
         self.on = set(self.ids[ok])
         self.base = self.serving(self.on)
 
-    def serving(self, alive: set) -> set:
+    def serving(self, alive: set, management: bool = False) -> set:
+        deps = self.deps_all if management else self.deps
         s = set(alive)
         while True:
-            s2 = {e for e in s if all(d in s for d in self.deps.get(e, ()))}
+            s2 = {e for e in s if all(d in s for d in deps.get(e, ()))}
             s3 = set()
             for comp in self.nx.connected_components(self.g.subgraph(s2)):
                 if not comp.isdisjoint(self.gws):
@@ -137,7 +144,8 @@ class NxModel:
         return {"lost_elements": len(lost), "lost_sites": lost_sites}
 
     def clean_radios(self, untrusted: set) -> set:
-        world = self.serving({e for e in self.base if self.vendor[e] not in untrusted})
+        base = self.serving(self.on, management=True)
+        world = self.serving({e for e in base if self.vendor[e] not in untrusted}, management=True)
         good = set()
         for comp in self.nx.connected_components(self.g.subgraph(world)):
             if not comp.isdisjoint(self.up):
@@ -203,10 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     note("vendor outage (huawei), warm", t_out,
          f"lost {s['lost_elements']:,} elements, {s['lost_sites']:,} sites, "
          f"{len(s['sensitive_without_service'])} sensitive sites")
-    t_comp, comp = timed(lambda: run_outage(net, vendors="cisco", mode="compromise"))
+    t_comp, comp = timed(lambda: run_outage(net, vendors="huawei", mode="kill"))
     c = comp.summary
-    note("compromise (cisco)", t_comp,
-         f"demand share {c['demand_share_crossing']:.3f}, managed {c['managed_elements']:,}")
+    note("kill (huawei)", t_comp, f"killable {c['killable_elements']:,}, lost {c['lost_elements']:,} elements")
+    t_int, itc = timed(lambda: run_outage(net, vendors="huawei", mode="intercept"))
+    c = itc.summary
+    note("intercept (huawei), first (routes built)", t_int,
+         f"traffic {c['intercept_traffic_share']:.3f}, subscribers {c['intercept_subscriber_share']:.3f}")
 
     t_cold, cp = timed(lambda: run_clean_path(net))
     cs = cp.summary
