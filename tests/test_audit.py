@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import cleanpath
 from cleanpath.analysis.audit import audit_network, audit_timeline, element_deadlines, fails, months
-from cleanpath.policy import load_policy, register_clean_path_engine
+from cleanpath.policy import load_policy
 from cleanpath.policy.engine import FINDING_COLUMNS
 
 D = dt.date
@@ -416,10 +416,9 @@ def test_manages_scope_follows_management_links():
 
 
 def test_clean_path_rules_report_not_evaluated_without_an_engine():
-    register_clean_path_engine(None)
     sens = [{"sensitive_id": "emb", "name": "Embassy", "kind": "diplomatic", "lat": 50.1, "lon": 8.7}]
     r = audit_network(make_network([E("a", "de-cell", "ran.radio", "huawei", "5G-SA")], sensitive=sens),
-                      policies="us-clean-path", as_of=D(2024, 1, 1))
+                      policies="us-clean-path", as_of=D(2024, 1, 1), clean_path=False)
     f = r.tables["findings"]
     notes = f[f["rule_id"] == "diplomatic-clean-path"]
     assert list(notes["severity"]) == ["info"]
@@ -435,7 +434,7 @@ def test_clean_path_rules_without_sensitive_sites_have_nothing_to_check():
     assert status["military-clean-path"] == "nothing to check: no sensitive sites of kind military"
 
 
-def test_clean_path_rules_use_a_registered_engine():
+def test_clean_path_rules_use_the_engine_handed_in():
     calls = []
 
     def engine(net, *, sensitive_ids, untrusted, as_of):
@@ -449,11 +448,7 @@ def test_clean_path_rules_use_a_registered_engine():
     sens = [{"sensitive_id": "emb", "name": "Embassy", "kind": "diplomatic", "lat": 50.1, "lon": 8.7},
             {"sensitive_id": "base", "name": "Base", "kind": "military", "lat": 49.4, "lon": 7.6}]
     net = make_network([E("a", "de-cell", "ran.radio", "zte", "5G-SA")], sensitive=sens)
-    previous = register_clean_path_engine(engine)
-    try:
-        r = audit_network(net, policies="us-clean-path", as_of=D(2024, 1, 1))
-    finally:
-        register_clean_path_engine(previous)
+    r = audit_network(net, policies="us-clean-path", as_of=D(2024, 1, 1), clean_path=engine)
     assert [c[0] for c in calls] == [("emb", "base")]  # one call serves both rules (same vendors)
     assert calls[0][1] >= {"huawei", "zte"}
     assert {("us-clean-path/diplomatic-clean-path", "emb", "violation"),

@@ -9,24 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from cleanpath.analysis.audit import audit_network
-from cleanpath.policy import register_clean_path_engine
 from test_audit import E, found, make_network
 
 D = dt.date
 
 
-@pytest.fixture(autouse=True)
-def no_clean_path_engine():
-    previous = register_clean_path_engine(None)
-    yield
-    register_clean_path_engine(previous)
-
-
 def audit(net, pack, day):
-    return found(audit_network(net, policies=pack, as_of=day))
+    # clean_path rules have their own tests (test_audit.py, test_clean_path.py): unchecked here
+    return found(audit_network(net, policies=pack, as_of=day, clean_path=False))
 
 
 def test_us_fcc():
@@ -103,6 +94,11 @@ def test_uk_tsa():
         E("e2", "g2", "ran.radio", "ericsson", "4G"),
         E("e3", "g3", "ran.radio", "ericsson", "4G"),
         E("f", "de-dc", "core.mme", "huawei"),
+        # transmission: core data centre and interconnect (caught), a cell-site router (access: not)
+        E("t1", "gb-dc", "transport.optical", "huawei"),
+        E("t2", "gb-dc", "gateway.interconnect", "huawei"),
+        E("t3", "g2", "transport.router", "huawei"),
+        E("t4", "de-dc", "transport.optical", "huawei"),
     ], sites=sites, sensitive=sens)
     # RAN sites of op-gb: gb-cell, g1 (Huawei), g2, g3: 50 % > 35 %
     assert audit(net, "uk-tsa", D(2024, 6, 1)) == {
@@ -111,9 +107,17 @@ def test_uk_tsa():
         ("uk-tsa/remove-5g", "b", "warning"),
         ("uk-tsa/sensitive-sites", "d", "violation"),
         ("uk-tsa/access-cap", "op-gb", "violation"),
+        ("uk-tsa/core-transmission", "t1", "warning"),
+        ("uk-tsa/core-transmission", "t2", "warning"),
     }
-    # before the cap's deadline an excess is a warning
-    assert ("uk-tsa/access-cap", "op-gb", "warning") in audit(net, "uk-tsa", D(2023, 10, 31))
+    # the 5G access cap binds from the day after 2023-07-31 (the draft direction's date, which the
+    # final direction kept; 2023-10-31 is the full-fibre cap's): before, an excess is a warning
+    assert ("uk-tsa/access-cap", "op-gb", "warning") in audit(net, "uk-tsa", D(2023, 7, 31))
+    assert ("uk-tsa/access-cap", "op-gb", "violation") in audit(net, "uk-tsa", D(2023, 8, 1))
+    # core and interconnect transmission is a breach from 2026
+    late = audit(net, "uk-tsa", D(2026, 1, 1))
+    assert {x for x in late if x[0] == "uk-tsa/core-transmission"} == {
+        ("uk-tsa/core-transmission", "t1", "violation"), ("uk-tsa/core-transmission", "t2", "violation")}
 
 
 def test_de_2024():

@@ -135,6 +135,21 @@ def _unattributed(ctx: AuditContext) -> int:
 
 # --- the questions ------------------------------------------------------------------------------
 
+def default_engine():
+    """The clean-path engine ``clean_path`` rules are evaluated with, handed to the policy engine
+    explicitly (the policy layer knows no question)."""
+    from cleanpath.analysis.clean_path import policy_engine
+
+    return policy_engine
+
+
+def _engine(choice):
+    """None: the default engine; False: none (clean_path rules unchecked); else the engine given."""
+    if choice is False:
+        return None
+    return default_engine() if choice is None else choice
+
+
 def audit_network(net: Network, *, policies: PolicySpec, as_of: str | dt.date | None = None,
                   jurisdiction: bool = True, clean_path=None) -> Result:
     """Audit a network against policy packs as of a date.
@@ -152,7 +167,9 @@ def audit_network(net: Network, *, policies: PolicySpec, as_of: str | dt.date | 
         Apply each pack only to operators in its countries (default). False applies every rule to
         every operator ("what if these rules applied here?").
     clean_path
-        A clean-path engine for ``clean_path`` rules (default: the registered one).
+        A clean-path engine for ``clean_path`` rules (default:
+        :func:`cleanpath.analysis.clean_path.policy_engine`); ``False`` leaves them unchecked, and
+        the findings say so.
 
     Returns
     -------
@@ -165,7 +182,7 @@ def audit_network(net: Network, *, policies: PolicySpec, as_of: str | dt.date | 
     pols = _policies(net, policies)
     rules = rules_of(pols)
     ctx = AuditContext.of(net)
-    ev = evaluate(ctx, rules, as_of, jurisdiction=jurisdiction, clean_path=clean_path)
+    ev = evaluate(ctx, rules, as_of, jurisdiction=jurisdiction, clean_path=_engine(clean_path))
     counts = rule_counts(ev)
     findings = findings_frame(ctx, ev)
     total = counts.sum(axis=0)
@@ -249,7 +266,7 @@ def audit_timeline(net: Network, *, policies: PolicySpec, start: str | dt.date, 
     packs = list(dict.fromkeys(r.pack for r in rules))
     rows, totals = [], []
     for d in months(start, end):
-        ev = evaluate(ctx, rules, d, jurisdiction=jurisdiction, clean_path=clean_path)
+        ev = evaluate(ctx, rules, d, jurisdiction=jurisdiction, clean_path=_engine(clean_path))
         counts = rule_counts(ev)
         month = f"{d:%Y-%m}"
         for pack in packs:

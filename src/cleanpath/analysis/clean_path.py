@@ -77,6 +77,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, dijkstra, minimum_spanning_tree
 
+from cleanpath.analysis.remediation import DEFAULT_GAP, DEFAULT_TIME_LIMIT, EXACT_COLUMNS, exact_remediation
 from cleanpath.analysis.service import INDEX_KEY, Coverage, ServiceIndex, gather_rows
 from cleanpath.policy.vendorset import VendorSet, resolve_untrusted
 from cleanpath.errors import ProblemCollector
@@ -88,7 +89,7 @@ COSTS_KEY = INDEX_KEY + ".costs"
 SHARED_ROUNDS = 2
 #: Columns of the ``clean_path`` table.
 COLUMNS = ("sensitive_id", "operator_id", "kind", "clean", "reason", "witness", "blocking", "remediation",
-           "remediation_cost", "lower_bound")
+           "remediation_cost", "lower_bound") + EXACT_COLUMNS
 
 
 # --- costs -------------------------------------------------------------------------------------------
@@ -101,7 +102,7 @@ def replacement_costs(net) -> np.ndarray:
     """
     c = net.cache.get(COSTS_KEY)
     if c is None:
-        from cleanpath.plan.costs import load_costs
+        from cleanpath.model.costs import load_costs
 
         model = load_costs()
         g = net.graph()
@@ -531,7 +532,8 @@ def _blocking(solver: CleanPathSolver, pairs: pd.DataFrame) -> list[list[str]]:
 
 def run_clean_path(net, *, sensitive: Sequence[str] | str | None = None, trust: str | Sequence[str] | None = None,
                    operator: str | Sequence[str] | None = None, shared: bool = True,
-                   untrusted: Iterable[str] | None = None) -> Result:
+                   untrusted: Iterable[str] | None = None, time_limit: float = DEFAULT_TIME_LIMIT,
+                   gap: float = DEFAULT_GAP, costs=None) -> Result:
     """Per sensitive site and operator: is there a clean path, and what is the cheapest way to one?
 
     Parameters
@@ -551,6 +553,15 @@ def run_clean_path(net, *, sensitive: Sequence[str] | str | None = None, trust: 
     untrusted
         Untrusted vendor ids, instead of ``trust`` (a frozenset is taken as resolved; other
         collections are read as a vendor set, so spellings resolve and unknown names are errors).
+    time_limit
+        Seconds for the exact remediation of all pairs and the shared fix together (default 10);
+        past it each pair keeps the best fix known (HiGHS's incumbent, else the heuristic's) with
+        ``remediation_optimal`` false (:mod:`cleanpath.analysis.remediation`).
+    gap
+        Relative MIP gap at which HiGHS may stop (default 0: prove the optimum).
+    costs
+        A :class:`~cleanpath.model.costs.CostModel` (default: ``data/costs.yaml``); fixes are priced
+        per replacement unit, as the planner prices them.
 
     Returns
     -------
@@ -583,9 +594,12 @@ def run_clean_path(net, *, sensitive: Sequence[str] | str | None = None, trust: 
         "operator_id": solver.idx.operators[pairs["op"]] if n else np.zeros(0, object),
         "kind": solver.cov.kinds[pairs["row"]] if n else np.zeros(0, object),
         "clean": pairs["clean"].to_numpy(dtype=bool),
-        "reason": ans.reason, "witness": as_ids(ans.witness), "blocking": _blocking(solver, pairs),
+        "reason": ans.reason, "witness": as_ids(ans.witness), "blocking": [[] for _ in range(n)],
         "remediation": as_ids(ans.remediation), "remediation_cost": ans.cost, "lower_bound": ans.lower,
-    }, columns=list(COLUMNS))
+    }, columns=list(COLUMNS[:-len(EXACT_COLUMNS)]))
+    # the exact remediation (MILP, :mod:`cleanpath.analysis.remediation`) replaces the heuristic's
+    # fixes, lower bounds, witnesses and blocking elements; the heuristic is its warm start
+    exact = exact_remediation(solver, pairs, ans, table, shared=shared, time_limit=time_limit, gap=gap, costs=costs)
     fixed = list(ans.fix_sets)
     summary: dict[str, Any] = {
         "untrusted": sorted(bad_vendors),
@@ -597,16 +611,15 @@ def run_clean_path(net, *, sensitive: Sequence[str] | str | None = None, trust: 
         "pairs_needing_fix": len(fixed),
         "remediation_total_independent": float(np.nansum(ans.cost[fixed])) if fixed else 0.0,
     }
+    summary.update(exact.summary)
     tables = {"clean_path": table}
     if shared:
-        shared_sum, shared_tab = _shared_fix(solver, pairs, ans.fix_sets, ans.lower)
-        summary.update(shared_sum)
-        tables["shared_fix"] = shared_tab
+        tables["shared_fix"] = exact.shared_table
     return Result("clean-path", net.name,
                   params={"sensitive": sensitive,
                           "trust": str(trust) if isinstance(trust, VendorSet) else
                           sorted(trust) if isinstance(trust, frozenset) else trust,
-                          "operator": operator, "shared": shared},
+                          "operator": operator, "shared": shared, "time_limit": time_limit, "gap": gap},
                   summary=summary, tables=tables)
 
 
@@ -717,21 +730,11 @@ def _shared_fix(solver: CleanPathSolver, pairs: pd.DataFrame, fix_sets: dict[int
 # --- the policy engine's hook ---------------------------------------------------------------------------
 
 def policy_engine(net, *, sensitive_ids: list[str], untrusted: frozenset[str], as_of: dt.date) -> pd.DataFrame:
-    """``clean_path`` rules' engine (see :mod:`cleanpath.policy.hooks`): elements installed after
-    ``as_of`` do not exist yet."""
+    """``clean_path`` rules' engine, handed to :func:`cleanpath.policy.engine.evaluate` by the audit
+    and the planner: elements installed after ``as_of`` do not exist yet."""
     when = pd.to_datetime(net.elements["installed_on"], errors="coerce")
     later = (when > pd.Timestamp(as_of)).to_numpy(dtype=bool, na_value=False)
     alive = net.elements["in_service"].to_numpy(dtype=bool, na_value=True) & ~later
     return clean_path_status(net, untrusted=untrusted, sensitive_ids=sensitive_ids,
                              alive=None if alive.all() else alive)
 
-
-def _register() -> None:
-    try:
-        from cleanpath.policy.hooks import register_clean_path_engine
-    except ImportError:  # the policy engine is not part of this installation
-        return
-    register_clean_path_engine(policy_engine)
-
-
-_register()

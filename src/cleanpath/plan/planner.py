@@ -800,6 +800,7 @@ def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFram
     """
     from cleanpath.model.vendors import default_untrusted
     from cleanpath.plan.apply import apply_schedule, element_replacement_year, replacement_vendors
+    from cleanpath.analysis.audit import default_engine
     from cleanpath.policy.engine import AuditContext, evaluate, rule_counts
     from cleanpath.policy.loader import load_policies, rules_of
 
@@ -823,6 +824,7 @@ def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFram
                                                name=f"{net.name}-after-{last}"))
     rows = []
     snap_ctx, snap_replaced = before, 0
+    engine = default_engine()
     for y, day in zip(range(first, last + 1), days):
         gone = replaced_in <= y
         counts = np.zeros(3, dtype=np.int64)   # info, warning, violation
@@ -830,7 +832,7 @@ def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFram
         for ctx, mine in ((before, ~gone), (after, gone)):
             if ctx is None or not element_rules or not mine.any():
                 continue
-            for b in evaluate(ctx, element_rules, day, jurisdiction=jurisdiction).blocks:
+            for b in evaluate(ctx, element_rules, day, jurisdiction=jurisdiction, clean_path=engine).blocks:
                 hit = b.mask & mine
                 counts[b.severity] += int(np.count_nonzero(hit))
                 if b.severity == 2:
@@ -842,7 +844,8 @@ def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFram
                                       replacement=vendors, replaced_in=replaced_in,
                                       name=f"{net.name}-after-{y}")
                 snap_ctx, snap_replaced = AuditContext.of(snap), n_gone
-            counts += rule_counts(evaluate(snap_ctx, other_rules, day, jurisdiction=jurisdiction)).sum(axis=0)
+            counts += rule_counts(evaluate(snap_ctx, other_rules, day, jurisdiction=jurisdiction,
+                                           clean_path=engine)).sum(axis=0)
         rows.append({"year": y, "as_of": day, "violations": int(counts[2]), "warnings": int(counts[1]),
                      "info": int(counts[0]), "elements_in_violation": int(np.count_nonzero(violating)),
                      "elements_replaced": n_gone})

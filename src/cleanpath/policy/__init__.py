@@ -17,13 +17,12 @@ The language is documented by :mod:`cleanpath.policy.language`; files are read b
 """
 
 from cleanpath.policy.engine import AuditContext, evaluate, findings_frame
-from cleanpath.policy.hooks import clean_path_engine, register_clean_path_engine
 from cleanpath.policy.language import (CAP_MEASURES, RULE_KINDS, SEVERITIES, Citation, Policy,
                                        Rule, severity_rank)
 from cleanpath.policy.loader import load_policies, load_policy, rules_of, shipped_packs
 
 __all__ = [
     "AuditContext", "CAP_MEASURES", "Citation", "Policy", "RULE_KINDS", "Rule", "SEVERITIES",
-    "clean_path_engine", "evaluate", "findings_frame", "load_policies", "load_policy",
-    "register_clean_path_engine", "rules_of", "severity_rank", "shipped_packs",
+    "evaluate", "findings_frame", "load_policies", "load_policy",
+    "rules_of", "severity_rank", "shipped_packs",
 ]

@@ -30,7 +30,6 @@ from cleanpath.model.network import Network
 from cleanpath.errors import Problem, ValidationError
 from cleanpath.geo.geometry import Area, GeometryError, parse_area
 from cleanpath.geo.index import PointIndex
-from cleanpath.policy.hooks import clean_path_engine
 from cleanpath.policy.language import (
     SEVERITIES, Rule, ScopeAll, ScopeAny, ScopeEverything, ScopeExpr, ScopeField, ScopeInside,
     ScopeManages, ScopeNear, ScopeNot, VendorAll, VendorAny, VendorCountry, VendorExpr, VendorIds,
@@ -466,15 +465,17 @@ def evaluate(ctx: AuditContext, rules: Sequence[Rule], as_of: dt.date, *, jurisd
         Apply each rule only to operators in its pack's jurisdiction (False: to every operator,
         for "what if this country's rules applied here").
     clean_path
-        A clean-path engine for ``clean_path`` rules (default: the registered one, see
-        :mod:`cleanpath.policy.hooks`).
+        The clean-path engine ``clean_path`` rules are evaluated with:
+        ``engine(net, *, sensitive_ids, untrusted, as_of) -> DataFrame`` (the audit passes
+        :func:`cleanpath.analysis.clean_path.policy_engine`). Without one, those rules are left
+        unchecked and say so.
 
     Returns
     -------
     Evaluation
     """
     ev = Evaluation(as_of, list(rules))
-    engine = clean_path if clean_path is not None else clean_path_engine()
+    engine = clean_path
     if engine is not None:
         # one engine call per distinct untrusted set, for the sensitive sites of every such rule
         for rule in rules:

@@ -101,9 +101,18 @@ def _packs(a: Ask, name: str = "policy", *, required: bool = True, net: Network 
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             where = "a shipped policy pack" + (" or a policy file" if a.face == "cli" else
                                                " (the service reads no policy files)")
-            problems.add(f"not {where} (shipped: {', '.join(sorted(shipped))}){hint}", column=name, value=t)
+            column = a.spec.param(name).option if a.face == "cli" else name
+            problems.add(f"unknown pack {t!r}: not {where} (shipped: {', '.join(_listed(shipped))}){hint}",
+                         column=column, value=t)
     problems.raise_if_any()
     return out
+
+
+def _listed(shipped: set[str]) -> list[str]:
+    """Shipped packs a user names (library packs such as ``common`` are included by others)."""
+    from cleanpath.policy.loader import load_policy
+
+    return sorted(n for n in shipped if not load_policy(n).library)
 
 
 def _as_of(a: Ask, name: str = "as_of") -> dt.date:
