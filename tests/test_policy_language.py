@@ -311,7 +311,14 @@ def facts() -> dict[str, dict]:
     path = SHARED_DATA / "facts" / "policy_timeline.yaml"
     if not path.exists():
         pytest.fail(f"facts file not found at {path}")
-    return {p["id"]: p for p in yaml.safe_load(path.read_text(encoding="utf-8"))["policies"]}
+    out = {p["id"]: p for p in yaml.safe_load(path.read_text(encoding="utf-8"))["policies"]}
+    # facts the shared (read-only) file does not hold yet, shipped beside the packs; never a repeat
+    from importlib import resources
+
+    extra = resources.files("cleanpath.policy").joinpath("facts_supplement.yaml")
+    more = {p["id"]: p for p in yaml.safe_load(extra.read_text(encoding="utf-8"))["policies"]}
+    assert not set(more) & set(out), "a supplementary fact repeats one of the shared file"
+    return {**out, **more}
 
 
 def _dates_in(entry: dict) -> set[dt.date]:
@@ -421,7 +428,7 @@ def test_reference_example_loads_and_every_key_is_documented():
                                            VENDOR_SET_KEYS, policy_markdown)
 
     p = load_policy("example.yaml", text=EXAMPLE)
-    assert p.rules[0].deadline == dt.date(2026, 12, 31) and len(p.all_rules()) == 6  # 5 from uk-tsa
+    assert p.rules[0].deadline == dt.date(2026, 12, 31) and len(p.all_rules()) == 7  # 6 from uk-tsa
     doc = policy_markdown()
     for key in [*PACK_KEYS, *RULE_KEYS, *SCOPE_KEYS, *VENDOR_SET_KEYS, *RULE_KINDS]:
         assert f"`{key}`" in doc, key
