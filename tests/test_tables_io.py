@@ -8,6 +8,8 @@ back and compares every table exactly.
 
 from __future__ import annotations
 
+import json
+
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -36,6 +38,12 @@ free_text = st.one_of(text, st.sampled_from(TRICKY))
 name = st.one_of(free_text.map(lambda s: "N" + s), st.sampled_from(TRICKY))
 country = st.from_regex(r"[A-Z]{2}", fullmatch=True)
 dates = st.dates()  # 0001-01-01 .. 9999-12-31
+# geometry is GeoJSON, validated at import: boxes, some across the antimeridian, spaced oddly
+geometry = st.builds(
+    lambda x, y, w, h, sp: json.dumps({"type": "Polygon", "coordinates": [[
+        [x, y], [(x + w + 180) % 360 - 180, y], [(x + w + 180) % 360 - 180, y + h], [x, y + h], [x, y]]]},
+        separators=(",", ":") if sp else (", ", ": ")),
+    st.floats(-180, 179), st.floats(-89, 88), st.floats(0.01, 2), st.floats(0.01, 1), st.booleans())
 
 
 def nullable(s):
@@ -80,7 +88,7 @@ def networks(draw) -> dict[str, pd.DataFrame]:
     sensitive = [dict(sensitive_id=s, name=draw(name), kind=draw(st.sampled_from(SENSITIVE_KINDS)),
                       country=draw(nullable(country)), lat=draw(floats(-90, 90)), lon=draw(floats(-180, 180)),
                       radius_m=draw(nullable(floats(0))), weight=draw(nullable(floats(0))),
-                      geometry=draw(nullable(free_text)), source=draw(nullable(free_text)))
+                      geometry=draw(nullable(geometry)), source=draw(nullable(free_text)))
                  for s in draw(st.lists(ident, max_size=3, unique=True))]
     demands = [dict(a_site=draw(st.sampled_from(site_ids)),
                     b_site=draw(st.sampled_from([*site_ids, "gateway"])), volume=draw(floats(0)))

@@ -470,7 +470,8 @@ def _first_bad_pair(x1, y1, x2, y2, ring, idx, ring_len) -> tuple[int, int] | No
                  | ((d2 == 0) & _between(x1[a], x2[a], x2[b]) & _between(y1[a], y2[a], y2[b]))
                  | ((d3 == 0) & _between(x1[b], x2[b], x1[a]) & _between(y1[b], y2[b], y1[a]))
                  | ((d4 == 0) & _between(x1[b], x2[b], x2[a]) & _between(y1[b], y2[b], y2[a])))
-        bad = (proper | (overlap & ~adjacent) | (touch & same & ~adjacent))
+        # Adjacent edges share one vertex; sharing more means the ring folds back on itself (a spike).
+        bad = (proper | overlap | (touch & same & ~adjacent))
         hit = np.flatnonzero(bad)
         if hit.size:
             return int(a[hit[0]]), int(b[hit[0]])

@@ -21,12 +21,14 @@ Defaults for what a row does not say: ``kind`` from ``--kind`` (default ``milita
 ``radius_m`` from ``--radius-m`` (default 5000), ``country`` from ``--country``, ``source`` the
 file's name. With ``--country``, rows of other countries are skipped (with a warning).
 
-GeoJSON geometry is checked before anything is stored: unclosed rings, rings of fewer than four
-positions, self-intersecting rings (a vectorised segment-pair test, no shapely), holes lying
-outside their polygon, coordinates out of range (latitude 95), missing or unsupported geometry
-and empty collections are reported as problems whose ``line`` is the feature number (1-based)
-and whose reason starts with ``feature N``. The checks are planar in longitude/latitude, which
-is sound for areas the size of a base; polygons across the antimeridian are not supported.
+Geometry is checked before anything is stored, in both formats, by the package's one validator
+(:func:`cleanpath.geo.parse_area`): unclosed rings, rings of fewer than four positions,
+self-intersecting rings (bow-ties), holes lying outside their polygon, coordinates out of range
+(latitude 95), WKT or other text that is not GeoJSON, missing or unsupported geometry and empty
+collections are problems naming the file, the line (GeoJSON: the feature number, 1-based, with a
+reason starting ``feature N``), the column and the value. Rings that cross the antimeridian
+without being cut are read the short way across, and rings round a pole hold that pole. A CSV
+``geometry`` cell holds GeoJSON text; a row with one and no ``lat``/``lon`` gets a point inside.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cleanpath.errors import MAX_PROBLEMS, Problem, ProblemCollector, ValidationError
+from cleanpath.geo.geometry import Area, GeometryError, parse_area, parse_areas
 from cleanpath.io.guard import InputFile, check_text, expand_paths, read_input
 from cleanpath.io.registry import Imported, as_paths
 from cleanpath.io.tables import read_csv_bytes
@@ -53,18 +56,13 @@ from cleanpath.model.validate import Source, coerce_table
 
 DEFAULT_KIND = "military"
 DEFAULT_RADIUS_M = 5000.0
-#: Longest ring the self-intersection test accepts (it compares every pair of edges, in blocks).
-MAX_RING_VERTICES = 20_000
 #: Path of the shipped installations inside the package.
 INSTALLATIONS_RESOURCE = ("sensitive", "us_military_installations.csv")
 
-_EARTH_RADIUS_M = 6_371_008.8
 #: Latin letters that Unicode does not decompose into a base letter and an accent.
 _NO_DECOMPOSITION = {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
                      "ı": "i", "ħ": "h"}
 _GEOJSON_SUFFIXES = (".geojson", ".json", ".geojson.gz", ".json.gz")
-#: Pairs of edges compared at once by the self-intersection test (bounds memory, ~100 MB).
-_PAIR_BLOCK = 2_000_000
 
 
 # --- helpers shared by both formats -------------------------------------------------------------
@@ -158,13 +156,14 @@ def _read_csv(f: InputFile, *, kind, radius_m, country, warnings: list[str]
         warnings.append(f"{f.label}: ignored column(s) not in the sensitive_sites schema: {', '.join(extra)}")
     out = _fill_defaults(df, kind=kind, radius_m=radius_m, country=country, source=Path(f.label).name)
     rows = _keep_country(out, country, f.label, warnings)
-    return out.iloc[rows].reset_index(drop=True), _subset_source(src, rows)
+    sub = _subset_source(src, rows)
+    return _check_geometry_column(out.iloc[rows].reset_index(drop=True), sub, f.label), sub
 
 
-# --- GeoJSON geometry ---------------------------------------------------------------------------
+# --- geometry (one validator: cleanpath.geo) --------------------------------------------------
 
 class _Bad(Exception):
-    """A problem with one feature's geometry (reason, value)."""
+    """A problem with one feature (reason, value, column)."""
 
     def __init__(self, reason: str, value: Any = None, column: str = "geometry"):
         super().__init__(reason)
@@ -175,200 +174,17 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _positions(coords: Any, where: str) -> np.ndarray:
-    """A list of [lon, lat(, alt)] positions as an (n, 2) float array, range-checked."""
-    if not isinstance(coords, list) or not coords:
-        raise _Bad(f"{where}: expected a list of positions (longitude, latitude)", _short(coords))
-    for k, p in enumerate(coords):
-        if not (isinstance(p, list) and len(p) >= 2 and _is_number(p[0]) and _is_number(p[1])):
-            raise _Bad(f"{where}, position {k + 1}: expected two numbers, longitude then latitude", _short(p))
-    pts = np.array([p[:2] for p in coords], dtype=np.float64)
-    _check_range(pts, where)
-    return pts
-
-
-def _check_range(pts: np.ndarray, where: str) -> None:
-    bad_lat = np.flatnonzero(np.abs(pts[:, 1]) > 90)
-    if bad_lat.size:
-        k = int(bad_lat[0])
-        raise _Bad(f"{where}, position {k + 1}: latitude {pts[k, 1]:g} outside -90..90 "
-                   "(GeoJSON positions put longitude first)", f"[{pts[k, 0]:g}, {pts[k, 1]:g}]")
-    bad_lon = np.flatnonzero(np.abs(pts[:, 0]) > 180)
-    if bad_lon.size:
-        k = int(bad_lon[0])
-        raise _Bad(f"{where}, position {k + 1}: longitude {pts[k, 0]:g} outside -180..180",
-                   f"[{pts[k, 0]:g}, {pts[k, 1]:g}]")
-
-
 def _short(v: Any) -> str:
     s = json.dumps(v) if not isinstance(v, str) else v
     return s if len(s) <= 80 else s[:77] + "..."
 
 
-def _orient(ax, ay, bx, by, cx, cy) -> np.ndarray:
-    """Twice the signed area of triangles abc (> 0: counter-clockwise)."""
-    return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+def area_point_and_radius(area: Area) -> tuple[float, float, float]:
+    """(lat, lon, radius_m) for consumers that only read circles: a point inside the area
+    (:meth:`Area.representative_point`) and the radius round it that holds the whole area."""
+    lat, lon = area.representative_point()
+    return lat, lon, float(math.ceil(area.enclosing_radius_m(lat, lon)))
 
-
-def _between(a, b, c) -> np.ndarray:
-    return (np.minimum(a, b) <= c) & (c <= np.maximum(a, b))
-
-
-def self_intersection(ring: np.ndarray) -> tuple[float, float] | None:
-    """Where a closed ring touches or crosses itself, or None if it is simple.
-
-    Compares every pair of non-adjacent edges with orientation tests (vectorised, in blocks of
-    :data:`_PAIR_BLOCK` pairs), and catches adjacent edges that fold back onto each other.
-
-    Parameters
-    ----------
-    ring
-        ``(n, 2)`` positions, first equal to last.
-
-    Returns
-    -------
-    tuple or None
-        A (lon, lat) on or near the first intersection found.
-    """
-    keep = np.concatenate(([True], np.any(ring[1:] != ring[:-1], axis=1)))
-    pts = ring[keep]
-    p, q = pts[:-1], pts[1:]
-    n = len(p)
-    if n < 3:
-        return None
-    d1 = q - p
-    d2 = np.roll(d1, -1, axis=0)
-    fold = (d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0] == 0) & ((d1 * d2).sum(axis=1) < 0)
-    if fold.any():
-        k = int(np.argmax(fold))
-        return float(q[k, 0]), float(q[k, 1])
-    block = max(1, _PAIR_BLOCK // n)
-    j_all = np.arange(n)
-    for start in range(0, n, block):
-        i = np.arange(start, min(start + block, n))
-        ii, jj = np.nonzero((j_all[None, :] >= i[:, None] + 2)
-                            & ~((i[:, None] == 0) & (j_all[None, :] == n - 1)))
-        ii = i[ii]
-        if ii.size == 0:
-            continue
-        pix, piy, qix, qiy = p[ii, 0], p[ii, 1], q[ii, 0], q[ii, 1]
-        pjx, pjy, qjx, qjy = p[jj, 0], p[jj, 1], q[jj, 0], q[jj, 1]
-        o1 = _orient(pix, piy, qix, qiy, pjx, pjy)
-        o2 = _orient(pix, piy, qix, qiy, qjx, qjy)
-        o3 = _orient(pjx, pjy, qjx, qjy, pix, piy)
-        o4 = _orient(pjx, pjy, qjx, qjy, qix, qiy)
-        cross = (np.sign(o1) * np.sign(o2) < 0) & (np.sign(o3) * np.sign(o4) < 0)
-        # An end point lying on the other edge: the edges touch (or overlap) there.
-        ends = ((pjx, pjy, (o1 == 0) & _between(pix, qix, pjx) & _between(piy, qiy, pjy)),
-                (qjx, qjy, (o2 == 0) & _between(pix, qix, qjx) & _between(piy, qiy, qjy)),
-                (pix, piy, (o3 == 0) & _between(pjx, qjx, pix) & _between(pjy, qjy, piy)),
-                (qix, qiy, (o4 == 0) & _between(pjx, qjx, qix) & _between(pjy, qjy, qiy)))
-        touch = ends[0][2] | ends[1][2] | ends[2][2] | ends[3][2]
-        hit = np.flatnonzero(cross | touch)
-        if hit.size:
-            k = int(hit[0])
-            for ex, ey, on in ends:
-                if on[k]:
-                    return float(ex[k]), float(ey[k])
-            t = o3[k] / (o3[k] - o4[k])
-            return float(pix[k] + t * (qix[k] - pix[k])), float(piy[k] + t * (qiy[k] - piy[k]))
-    return None
-
-
-def points_in_ring(x: np.ndarray, y: np.ndarray, ring: np.ndarray) -> np.ndarray:
-    """Even-odd test of points against a closed ring (vectorised over points and edges)."""
-    x0, y0, x1, y1 = ring[:-1, 0], ring[:-1, 1], ring[1:, 0], ring[1:, 1]
-    out = np.zeros(len(x), dtype=bool)
-    step = max(1, _PAIR_BLOCK // max(len(x0), 1))
-    for s in range(0, len(x), step):
-        px, py = x[s:s + step, None], y[s:s + step, None]
-        spans = (y0 > py) != (y1 > py)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xint = x0 + (py - y0) * (x1 - x0) / (y1 - y0)
-        out[s:s + step] = (spans & (px < xint)).sum(axis=1) % 2 == 1
-    return out
-
-
-def _check_polygon(rings_json: Any, where: str) -> list[np.ndarray]:
-    if not isinstance(rings_json, list) or not rings_json:
-        raise _Bad(f"{where}: a polygon needs at least one ring", _short(rings_json))
-    rings = []
-    for r, ring_json in enumerate(rings_json):
-        label = f"{where}, {'outer ring' if r == 0 else f'hole {r}'}"
-        ring = _positions(ring_json, label)
-        if len(ring) < 4:
-            raise _Bad(f"{label}: a ring needs at least 4 positions (first repeated last), has {len(ring)}")
-        if not np.array_equal(ring[0], ring[-1]):
-            raise _Bad(f"{label}: ring is not closed (first position differs from last)",
-                       f"{ring_json[0]} ... {ring_json[-1]}")
-        if len(ring) > MAX_RING_VERTICES:
-            raise _Bad(f"{label}: {len(ring):,} positions, more than the {MAX_RING_VERTICES:,} this check "
-                       "handles; simplify the outline")
-        if len(np.unique(ring[:-1], axis=0)) < 3:
-            raise _Bad(f"{label}: ring has fewer than 3 distinct positions (no area)")
-        hit = self_intersection(ring)
-        if hit is not None:
-            raise _Bad(f"{label}: ring intersects itself near lon {hit[0]:.6f}, lat {hit[1]:.6f}")
-        if r > 0 and not points_in_ring(ring[:-1, 0], ring[:-1, 1], rings[0]).any():
-            raise _Bad(f"{label}: hole lies outside its polygon's outer ring")
-        rings.append(ring)
-    return rings
-
-
-def _ring_area_centroid(ring: np.ndarray, cos0: float) -> tuple[float, float, float]:
-    """Area and centroid of a ring in a local equal-scale plane (x = lon * cos(lat0))."""
-    # Relative to the first vertex: absolute degrees would cancel away most of the precision.
-    x0, y0 = ring[0, 0], ring[0, 1]
-    x, y = (ring[:, 0] - x0) * cos0, ring[:, 1] - y0
-    cr = x[:-1] * y[1:] - x[1:] * y[:-1]
-    a = cr.sum() / 2
-    if a == 0:
-        return 0.0, float(ring[:-1, 0].mean()), float(ring[:-1, 1].mean())
-    cx = ((x[:-1] + x[1:]) * cr).sum() / (6 * a)
-    cy = ((y[:-1] + y[1:]) * cr).sum() / (6 * a)
-    return abs(a), float(x0 + cx / cos0), float(y0 + cy)
-
-
-def _inside_polygon(x: float, y: float, rings: list[np.ndarray]) -> bool:
-    px, py = np.array([x]), np.array([y])
-    if not points_in_ring(px, py, rings[0])[0]:
-        return False
-    return not any(points_in_ring(px, py, h)[0] for h in rings[1:])
-
-
-def representative_point(polygons: list[list[np.ndarray]]) -> tuple[float, float]:
-    """A (lat, lon) inside the largest polygon: its outer ring's centroid if inside, else the
-    middle of the widest inside stretch along the centroid's parallel."""
-    lat0 = float(np.mean(np.concatenate([p[0][:, 1] for p in polygons])))
-    cos0 = max(math.cos(math.radians(lat0)), 1e-6)
-    best = max(polygons, key=lambda rings: _ring_area_centroid(rings[0], cos0)[0])
-    _a, cx, cy = _ring_area_centroid(best[0], cos0)
-    if _inside_polygon(cx, cy, best):
-        return cy, cx
-    edges = np.concatenate([np.column_stack((r[:-1], r[1:])) for r in best])  # x0 y0 x1 y1
-    ys = np.unique(np.concatenate([r[:, 1] for r in best]))
-    if np.isin(cy, ys):  # a parallel through a vertex makes the even-odd count ambiguous
-        k = int(np.searchsorted(ys, cy))
-        cy = (cy + ys[k + 1]) / 2 if k + 1 < len(ys) else (cy + ys[k - 1]) / 2
-    x0, y0, x1, y1 = edges.T
-    spans = (y0 > cy) != (y1 > cy)
-    xs = np.sort(x0[spans] + (cy - y0[spans]) * (x1[spans] - x0[spans]) / (y1[spans] - y0[spans]))
-    if len(xs) < 2:
-        return cy, cx
-    starts, ends = xs[0::2], xs[1::2]
-    k = int(np.argmax(ends - starts[: len(ends)]))
-    return cy, float((starts[k] + ends[k]) / 2)
-
-
-def enclosing_radius_m(lat: float, lon: float, pts: np.ndarray) -> float:
-    """Largest great-circle distance (metres) from (lat, lon) to any of ``pts`` ([lon, lat])."""
-    la1, la2 = math.radians(lat), np.radians(pts[:, 1])
-    dla, dlo = la2 - la1, np.radians(pts[:, 0] - lon)
-    h = np.sin(dla / 2) ** 2 + math.cos(la1) * np.cos(la2) * np.sin(dlo / 2) ** 2
-    return float(2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0, 1))).max())
-
-
-# --- GeoJSON features ---------------------------------------------------------------------------
 
 def _geometry(geom: Any, n: int) -> tuple[float, float, str | None, float | None]:
     """(lat, lon, geometry text, enclosing radius) of a feature's geometry, or raise _Bad."""
@@ -382,22 +198,49 @@ def _geometry(geom: Any, n: int) -> tuple[float, float, str | None, float | None
     if gtype == "Point":
         if not (isinstance(coords, list) and len(coords) >= 2 and _is_number(coords[0]) and _is_number(coords[1])):
             raise _Bad(f"{where}: Point coordinates must be two numbers, longitude then latitude", _short(coords))
-        _check_range(np.array([coords[:2]], dtype=np.float64), f"{where}, Point")
+        if abs(coords[1]) > 90:
+            raise _Bad(f"{where}, Point: latitude {coords[1]:g} outside -90..90 (GeoJSON positions put "
+                       "longitude first)", _short(coords))
+        if abs(coords[0]) > 180:
+            raise _Bad(f"{where}, Point: longitude {coords[0]:g} outside -180..180", _short(coords))
         return float(coords[1]), float(coords[0]), None, None
-    if gtype == "Polygon":
-        polygons = [_check_polygon(coords, f"{where}, Polygon")]
-    elif gtype == "MultiPolygon":
-        if not isinstance(coords, list) or not coords:
-            raise _Bad(f"{where}: MultiPolygon needs at least one polygon", _short(coords))
-        polygons = [_check_polygon(c, f"{where}, polygon {k + 1}") for k, c in enumerate(coords)]
-    else:
+    if gtype not in ("Polygon", "MultiPolygon"):
         raise _Bad(f"{where}: geometry type {gtype!r} is not supported; use Point, Polygon or MultiPolygon",
                    gtype)
-    lat, lon = representative_point(polygons)
-    outer = np.concatenate([p[0] for p in polygons])
+    # The package's one validator (closed rings, ranges, no self-intersection, holes inside
+    # shells; rings across the antimeridian read the short way, rings round a pole closed there).
+    try:
+        area = parse_area({"type": gtype, "coordinates": coords})
+    except GeometryError as e:
+        raise _Bad(f"{where}: {e.reason}", _short(e.value if e.value is not None else coords)) from None
+    lat, lon, radius = area_point_and_radius(area)
     text = json.dumps({"type": gtype, "coordinates": coords}, separators=(",", ":"))
-    return lat, lon, text, math.ceil(enclosing_radius_m(lat, lon, outer))
+    return lat, lon, text, radius
 
+
+def _check_geometry_column(out: pd.DataFrame, src: Source, label: str) -> pd.DataFrame:
+    """Validate a CSV's ``geometry`` texts (GeoJSON only) and fill blank positions from them.
+
+    Every bad text is a problem naming file, line, column ``geometry``, the value and the
+    reason; nothing is stored. A row with an area and no ``lat``/``lon`` gets a point inside the
+    area (the area replaces the radius wherever it is used).
+    """
+    texts = out["geometry"].astype(object).where(out["geometry"].notna(), None).tolist()
+    if not any(t is not None for t in texts):
+        return out
+    areas = parse_areas(texts, file=label, lines=src.line_of(np.arange(len(out))), column="geometry")
+    out = out.copy()
+    for i, area in enumerate(areas):  # one row per sensitive site with an area: thousands at most
+        if area is None:
+            continue
+        lat, lon = area.representative_point()
+        if out["lat"].iat[i] is None or out["lon"].iat[i] is None:
+            out.iat[i, out.columns.get_loc("lat")] = repr(lat)
+            out.iat[i, out.columns.get_loc("lon")] = repr(lon)
+    return out
+
+
+# --- GeoJSON features ---------------------------------------------------------------------------
 
 def _prop(props: dict, name: str) -> str | None:
     v = props.get(name)

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleanpath.errors import ProblemCollector, ValidationError
+from cleanpath.errors import Problem, ProblemCollector, ValidationError
 from cleanpath.model.schema import TABLES
 from cleanpath.model.validate import (Source, check_keys, check_references, coerce_table,
                                       empty_frame)
@@ -221,5 +221,27 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], *, sources: Mapping[str, So
         else:
             merged["elements"] = resolved
     check_references(new, sources, problems, targets=merged)
+    if "sensitive_sites" in new and len(new["sensitive_sites"]):
+        _check_sensitive_geometry(new["sensitive_sites"], sources["sensitive_sites"], problems)
     problems.raise_if_any()
     return merged
+
+
+def _check_sensitive_geometry(ss: pd.DataFrame, src: Source, problems: ProblemCollector) -> None:
+    """Sensitive-site ``geometry`` is GeoJSON checked by the package's one validator
+    (:func:`cleanpath.geo.parse_areas`), whatever format it came in (CSV, Parquet, zip, GeoJSON)."""
+    from cleanpath.geo.geometry import parse_areas
+
+    geom = ss["geometry"].astype(object)
+    texts = geom.where(geom.notna(), None).tolist()
+    if not any(t is not None for t in texts):
+        return
+    rows = np.arange(len(texts))
+    try:
+        parse_areas(texts, file=src.file, lines=src.line_of(rows), column="geometry")
+    except ValidationError as e:
+        found = list(e.problems)
+        if src.file_of is not None:  # rows from several files: name each row's own file
+            files = dict(zip(src.line_of(rows).tolist(), src.files(rows)))
+            found = [Problem(p.reason, files.get(p.line, p.file), p.line, p.column, p.value) for p in found]
+        problems.extend(found)
