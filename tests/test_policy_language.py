@@ -312,10 +312,10 @@ def facts() -> dict[str, dict]:
     if not path.exists():
         pytest.fail(f"facts file not found at {path}")
     out = {p["id"]: p for p in yaml.safe_load(path.read_text(encoding="utf-8"))["policies"]}
-    # facts the shared (read-only) file does not hold yet, shipped beside the packs; never a repeat
+    # facts the shared (read-only) file does not hold yet, shipped in cleanpath/data; never a repeat
     from importlib import resources
 
-    extra = resources.files("cleanpath.policy").joinpath("facts_supplement.yaml")
+    extra = resources.files("cleanpath.data").joinpath("facts_supplement.yaml")
     more = {p["id"]: p for p in yaml.safe_load(extra.read_text(encoding="utf-8"))["policies"]}
     assert not set(more) & set(out), "a supplementary fact repeats one of the shared file"
     return {**out, **more}
