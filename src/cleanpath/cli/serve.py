@@ -39,8 +39,19 @@ def _is_loopback(host: str) -> bool:
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port.")
 @click.option("--max-upload-mb", type=click.IntRange(1, 1_000_000), default=200, show_default=True,
               help="Largest import upload; larger ones get HTTP 413.")
-@click.option("--cache-entries", type=click.IntRange(1, 100_000), default=256, show_default=True,
-              help="Question results kept in memory (least recently used dropped first).")
+@click.option("--cache-mb", type=click.IntRange(1, 1_000_000), default=256, show_default=True,
+              help="Memory for question results (least recently used dropped first); other reads get a quarter "
+                   "of it again.")
+@click.option("--cache-disk-mb", type=click.IntRange(0, 10_000_000), default=1024, show_default=True,
+              help="Disk for question results kept across restarts (next to the workspace, in WORKSPACE.service/).")
+@click.option("--jobs", type=click.IntRange(1, 1024), default=None,
+              help="Questions computed at once, each in its own worker process [default: the number of cores].")
+@click.option("--job-time-limit", type=click.FloatRange(1, 86_400), default=300, show_default=True,
+              help="Seconds a question may run before its worker is stopped (HTTP 504 / job status timeout).")
+@click.option("--drain-seconds", type=click.FloatRange(0, 3600), default=10, show_default=True,
+              help="On SIGTERM or Ctrl+C, how long running questions may finish before they are stopped.")
+@click.option("--auth-failures", default="30/minute", show_default=True,
+              help="Failed authentications allowed per client address (e.g. 30/minute, 100/hour); more get 429.")
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Serve HTTPS with this certificate (PEM); needs --ssl-keyfile.")
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -49,7 +60,8 @@ def _is_loopback(host: str) -> bool:
               show_default=True, help="Server log level.")
 @click.pass_obj
 @handle_errors
-def serve_cmd(ctx, workspace, host, port, max_upload_mb, cache_entries, ssl_certfile, ssl_keyfile, log_level):
+def serve_cmd(ctx, workspace, host, port, max_upload_mb, cache_mb, cache_disk_mb, jobs, job_time_limit, drain_seconds,
+              auth_failures, ssl_certfile, ssl_keyfile, log_level):
     """Serve the REST API and the map dashboard (http://HOST:PORT/).
 
     Every /api route needs a bearer token: create one first with `cleanpath token create --role
@@ -57,6 +69,11 @@ def serve_cmd(ctx, workspace, host, port, max_upload_mb, cache_entries, ssl_cert
     manages tokens). The service holds the workspace open for writing, so other cleanpath commands
     cannot open it while it runs (DuckDB allows one writing process); manage tokens through
     /api/tokens meanwhile. The API schema is at /api/openapi.json; errors are JSON.
+
+    Questions that are not cached run as jobs in worker processes: POST /api/questions/NAME answers
+    202 with a job to poll (GET /api/jobs/ID) or cancel (DELETE /api/jobs/ID), or the result at once
+    with ?wait=SECONDS if it is ready in time. SIGTERM lets running jobs finish for --drain-seconds,
+    then stops them and exits.
     """
     import uvicorn
 
@@ -64,9 +81,18 @@ def serve_cmd(ctx, workspace, host, port, max_upload_mb, cache_entries, ssl_cert
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
+    from limits import parse as parse_limit
+
+    try:
+        parse_limit(auth_failures)
+    except ValueError:
+        raise click.BadParameter(f"{auth_failures!r} is not a rate such as 30/minute", param_hint="--auth-failures")
     path = _workspace_path(ctx, workspace)
+    extra = {"jobs": jobs} if jobs is not None else {}
     app = create_app(config=ServiceConfig(workspace=path, max_upload_bytes=max_upload_mb * 2**20,
-                                          cache_entries=cache_entries))
+                                          cache_bytes=cache_mb * 2**20, cache_disk_bytes=cache_disk_mb * 2**20,
+                                          job_time_limit=job_time_limit, drain_seconds=drain_seconds,
+                                          auth_failures=auth_failures, **extra))
     svc = app.state.service
     if svc.tokens.list()["revoked_at"].isna().sum() == 0:
         stderr.print("[yellow]note:[/yellow] this workspace has no active token; stop the service and run "
@@ -77,7 +103,8 @@ def serve_cmd(ctx, workspace, host, port, max_upload_mb, cache_entries, ssl_cert
     scheme = "https" if ssl_certfile else "http"
     stderr.print(f"cleanpath serving {path} at {scheme}://{host}:{port}/ (Ctrl+C stops)", soft_wrap=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level=log_level,
+        # requests still open after the drain (a client waiting with ?wait=) do not hold the exit up
+        uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=drain_seconds + 2,
                     ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
                     ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None)
     finally:
