@@ -509,15 +509,6 @@ def test_timeline_month_by_month():
 def _cli():
     from cleanpath.cli.main import cli
 
-    if "audit" not in cli.commands:  # until cleanpath.cli.policy is in COMMAND_MODULES
-        import click
-
-        from cleanpath.cli.policy import register
-
-        group = click.Group("cleanpath", commands=dict(cli.commands), params=list(cli.params),
-                            callback=cli.callback)
-        register(group)
-        return group
     return cli
 
 

@@ -311,8 +311,13 @@ def test_select_sensitive_by_kind_id_and_file(tmp_path):
     assert len(select_sensitive(net, [])) == 2
     with pytest.raises(ValidationError, match="not a sensitive site id"):
         select_sensitive(net, ["nope"])
-    got = select_sensitive(None, [str(INSTALLATIONS)])
+    from cleanpath.registry.files import read_sensitive_files
+
+    files = read_sensitive_files([str(INSTALLATIONS)], face="cli")
+    got = select_sensitive(None, [str(INSTALLATIONS)], files=files)
     assert len(got) > 20 and got.lat.between(-90, 90).all()
+    with pytest.raises(ValidationError, match="reads no files"):
+        read_sensitive_files([str(INSTALLATIONS)], face="rest")
 
 
 # -- real data -------------------------------------------------------------------------------------
@@ -386,23 +391,9 @@ def test_geojson_layer_cuts_circles_at_the_antimeridian_and_keeps_polygons(rnd_n
 
 
 def _cli() -> click.Group:
-    """The cleanpath command group with `exposure` (a private group until main.py lists it, so
-    the global one, whose docs are checked elsewhere, is never changed by a test)."""
-    from cleanpath.cli import exposure
-    from cleanpath.cli.common import Context
     from cleanpath.cli.main import cli
 
-    if "exposure" in cli.commands:
-        return cli
-
-    @click.group()
-    @click.option("--workspace", "-w", type=click.Path(dir_okay=False, path_type=Path))
-    @click.pass_context
-    def group(ctx, workspace):
-        ctx.obj = Context(workspace)
-
-    exposure.register(group)
-    return group
+    return cli
 
 
 def _cli_run(ws: Path, *args: str):

@@ -18,7 +18,7 @@ import re
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -530,17 +530,21 @@ def run_task(task: ExposureTask) -> TaskOutput:
 
 # -- sensitive sites -------------------------------------------------------------------------------
 
-def select_sensitive(net: Network | None, specs: Sequence[str] = ()) -> pd.DataFrame:
-    """The sensitive sites named by ``specs``: kinds, ids, or files of sites.
+def select_sensitive(net: Network | None, specs: Sequence[str] = (), *,
+                     files: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The sensitive sites named by ``specs``: kinds, ids, or files of sites the caller read.
 
     Parameters
     ----------
     net
         Network whose ``sensitive_sites`` kinds and ids refer to (may be None with files only).
     specs
-        Each one a sensitive kind (``military``...), a ``sensitive_id`` of ``net``, or a path to
-        a CSV / GeoJSON file of sites (read with ``cleanpath import sensitive``'s reader). None or
-        empty: every sensitive site of ``net``.
+        Each one a sensitive kind (``military``...), a ``sensitive_id`` of ``net``, or a key of
+        ``files``. None or empty: every sensitive site of ``net``.
+    files
+        Sensitive sites read from files by a face (the CLI reads them with ``cleanpath import
+        sensitive``'s reader: :func:`cleanpath.registry.files.read_sensitive_file`), by the name
+        the user gave. Questions read no files themselves.
 
     Returns
     -------
@@ -557,10 +561,10 @@ def select_sensitive(net: Network | None, specs: Sequence[str] = ()) -> pd.DataF
         return have.reset_index(drop=True)
     frames = []
     problems = ProblemCollector()
+    files = files or {}
     for spec in specs:
-        path = Path(spec)
-        if path.suffix.lower() in (".csv", ".geojson", ".json", ".gz", ".zip") or path.is_file():
-            frames.append(_read_sensitive_file(path))
+        if spec in files:
+            frames.append(files[spec])
         elif spec in SENSITIVE_KINDS:
             frames.append(have[have["kind"] == spec])
         elif (have["sensitive_id"] == spec).any():
@@ -579,15 +583,6 @@ def _empty_sensitive() -> pd.DataFrame:
     from cleanpath.model.validate import empty_frame
 
     return empty_frame(SENSITIVE_SITES)
-
-
-def _read_sensitive_file(path: Path) -> pd.DataFrame:
-    from cleanpath.io.registry import importer
-    from cleanpath.model.network import validate_tables
-
-    imp = importer("sensitive")([path])
-    tables = validate_tables({"sensitive_sites": imp.tables["sensitive_sites"]}, sources=imp.sources)
-    return tables["sensitive_sites"]
 
 
 def _zones_of(sensitive: pd.DataFrame, radius_m: float | None) -> Zones:

@@ -224,15 +224,11 @@ def _outage_cli(result: Result, a: Ask) -> int | None:
 
 def _exposure(a: Ask) -> Result:
     from cleanpath.analysis.exposure import run_exposure, select_sensitive
+    from cleanpath.registry.files import read_sensitive_files
 
     net = a.nets.get(a.values["snapshot"]) if a.nets else None
     specs = a.values.get("sensitive") or []
-    if a.face != "cli":
-        bad = [s for s in specs if Path(s).suffix.lower() in (".csv", ".geojson", ".json", ".gz")]
-        if bad:
-            raise ValidationError(Problem("the service reads no files: name sensitive-site kinds or ids",
-                                          file="request", column="sensitive", value=bad[0]))
-    sens = select_sensitive(net, specs)
+    sens = select_sensitive(net, specs, files=read_sensitive_files(specs, face=a.face))
     if len(sens) == 0:
         raise ValidationError("no sensitive sites to look around: import some (`cleanpath import sensitive "
                               "FILE`) or name a file with --sensitive FILE")
