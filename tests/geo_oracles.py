@@ -102,3 +102,46 @@ def edge_distance_m(lat, lon, polygons, *, samples: int = 2001) -> np.ndarray:
 def scatter_around(rng, lat, lon, radius_m, n, destination):
     """n points around a centre at distances up to 2x the radius, in every direction."""
     return destination(np.full(n, lat), np.full(n, lon), rng.uniform(0, 360, n), rng.uniform(0, 2 * radius_m, n))
+
+
+def _clip(ring: list[list[float]], keep_west: bool) -> list[list[float]]:
+    """Sutherland-Hodgman clip of a ring (longitudes continuous, past 180) against lon <= 180
+    (``keep_west``) or lon >= 180."""
+    def inside(p):
+        return p[0] <= 180.0 if keep_west else p[0] >= 180.0
+
+    out: list[list[float]] = []
+    pts = ring[:-1]
+    for i, cur in enumerate(pts):
+        prev = pts[i - 1]
+        if inside(cur):
+            if not inside(prev):
+                t = (180.0 - prev[0]) / (cur[0] - prev[0])
+                out.append([180.0, prev[1] + t * (cur[1] - prev[1])])
+            out.append(list(cur))
+        elif inside(prev):
+            t = (180.0 - prev[0]) / (cur[0] - prev[0])
+            out.append([180.0, prev[1] + t * (cur[1] - prev[1])])
+    return out + [out[0]] if out else []
+
+
+def cut_at_antimeridian(polygon: list[list[list[float]]]) -> dict:
+    """A convex Polygon written with continuous longitudes (some past 180) as the RFC 7946
+    MultiPolygon cut at 180: the west part up to 180, the east part from -180. Holes must lie on
+    one side of the cut (a hole straddling it would have to become a notch)."""
+    shell, holes = polygon[0], polygon[1:]
+    west, east = _clip(shell, True), _clip(shell, False)
+    east = [[x - 360.0, y] for x, y in east]
+    parts = [[west], [east]]
+    for h in holes:
+        if all(x <= 180.0 for x, _y in h):
+            parts[0].append(h)
+        else:
+            parts[1].append([[x - 360.0, y] for x, y in h])
+    return {"type": "MultiPolygon", "coordinates": [p for p in parts if p[0]]}
+
+
+def wrap(lon):
+    """Longitudes into -180..180 (180 stays 180)."""
+    lon = np.asarray(lon, float)
+    return np.where(lon > 180.0, lon - 360.0, lon)
