@@ -46,8 +46,14 @@ class Demands:
         return int(self.a.size)
 
 
+#: Key of the demands in ``Network.cache``.
+DEMANDS_KEY = "cleanpath.analysis.demands"
+
+
 def demands_of(net, idx) -> Demands:
     """The network's demands, or implied ones when it has none (see the module docstring).
+
+    Built once per snapshot and kept in ``Network.cache``.
 
     Parameters
     ----------
@@ -56,6 +62,14 @@ def demands_of(net, idx) -> Demands:
     idx
         Its :class:`~cleanpath.analysis.service.ServiceIndex`.
     """
+    d = net.cache.get(DEMANDS_KEY)
+    if d is None:
+        d = _demands_of(net, idx)
+        net.cache[DEMANDS_KEY] = d
+    return d
+
+
+def _demands_of(net, idx) -> Demands:
     dem = net.demands
     if len(dem):
         site_ix = pd.Index(net.sites["site_id"].to_numpy(dtype=object))

@@ -495,9 +495,11 @@ class ServiceIndex:
         frontier = np.flatnonzero(x)
         while frontier.size:  # one step per management tier (OSS, EMS, element): a few at most
             nb = gather_rows(self.mgmt_t.indptr, self.mgmt_t.indices, frontier)
-            nb = np.unique(nb[~x[nb]])
-            x[nb] = True
-            frontier = nb
+            new = np.zeros(x.size, dtype=bool)
+            new[nb] = True  # a mask dedupes in linear time; np.unique would sort or hash
+            new &= ~x
+            x |= new
+            frontier = np.flatnonzero(new)
         return x
 
     # -- what serving means for sites --------------------------------------------------------------

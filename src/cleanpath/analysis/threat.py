@@ -35,7 +35,7 @@ from scipy.sparse.csgraph import shortest_path
 
 from cleanpath.analysis.demands import Demands, demands_of
 from cleanpath.analysis.service import Coverage, ServiceIndex, gather_rows
-from cleanpath.model.schema import CONTROL_PLANE_ROLES, DOMAINS, ROLES, USER_PLANE_ROLES
+from cleanpath.model.schema import CONTROL_PLANE_ROLES, DOMAINS, LINK_KINDS, ROLES, USER_PLANE_ROLES
 
 #: Key of the routes in ``Network.cache``.
 ROUTES_KEY = "cleanpath.analysis.threat.routes"
@@ -145,7 +145,7 @@ def encrypted_pairs(net, idx: ServiceIndex) -> np.ndarray:
     if col is None or not len(net.links):
         return np.empty(0, dtype=np.int64)
     enc = col.to_numpy(dtype=bool, na_value=False)
-    tr = (np.asarray(g.link_kind) == 0) & (g.link_a >= 0) & (g.link_b >= 0) & (g.link_a != g.link_b)
+    tr = (np.asarray(g.link_kind) == LINK_KINDS.index("transport")) & (g.link_a >= 0) & (g.link_b >= 0) & (g.link_a != g.link_b)
     keys = _pair_key(g.link_a[tr], g.link_b[tr], n)
     plain = np.unique(keys[~enc[tr]])
     return np.setdiff1d(np.unique(keys[enc[tr]]), plain, assume_unique=True)
@@ -228,9 +228,11 @@ def _homed(idx: ServiceIndex, seed: np.ndarray, radios: np.ndarray) -> np.ndarra
     frontier = np.flatnonzero(x)
     while frontier.size:  # one step per tier of control dependencies: a few
         nb = gather_rows(idx.fwd_t.indptr, idx.fwd_t.indices, frontier)
-        nb = np.unique(nb[~x[nb]])
-        x[nb] = True
-        frontier = nb
+        new = np.zeros(x.size, dtype=bool)
+        new[nb] = True
+        new &= ~x
+        x |= new
+        frontier = np.flatnonzero(new)
     ran_ctl = _roles(idx, ("ran.baseband", "ran.controller"))
     via = (idx.transport @ (x & ran_ctl).astype(np.int32)) > 0
     return radios & (x | via)
@@ -332,14 +334,16 @@ def intercept(net, idx: ServiceIndex, cov: Coverage, hostile: np.ndarray) -> tup
     g = idx.graph
     dom = np.asarray(DOMAINS, dtype=object)
     rd_el = hostile & base
-    readers = pd.DataFrame({"domain": dom[idx.domain[rd_el]], "vendor": g.vendors[g.vendor_codes[rd_el]],
-                            "on_user_plane_route": on_route[rd_el]})
-    readers = (readers.groupby(["domain", "vendor"]).agg(elements=("on_user_plane_route", "size"),
-                                                         on_user_plane_route=("on_user_plane_route", "sum"))
-               .reset_index().sort_values(["elements", "domain", "vendor"], ascending=[False, True, True],
-                                          ignore_index=True)
-               if len(readers) else pd.DataFrame({"domain": [], "vendor": [], "elements": [],
-                                                  "on_user_plane_route": []}))
+    nv = max(len(g.vendors), 1)
+    code = idx.domain.astype(np.int64) * nv + g.vendor_codes
+    n_el = np.bincount(code[rd_el], minlength=len(DOMAINS) * nv)
+    n_on = np.bincount(code[rd_el & on_route], minlength=len(DOMAINS) * nv)
+    nz = np.flatnonzero(n_el)
+    readers = pd.DataFrame({"domain": dom[nz // nv], "vendor": np.asarray(g.vendors, dtype=object)[nz % nv]
+                            if len(g.vendors) else np.empty(0, dtype=object),
+                            "elements": n_el[nz], "on_user_plane_route": n_on[nz]}
+                           ).sort_values(["elements", "domain", "vendor"], ascending=[False, True, True],
+                                         ignore_index=True)
     summary = {
         "intercept_traffic_share": _ratio(read, traffic),
         "intercept_subscriber_share": _ratio(float((w * f_rad).sum()), float(w.sum())),
