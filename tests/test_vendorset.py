@@ -409,3 +409,16 @@ def test_outage_needs_a_named_vendor_set(net):
         run_outage(net, vendors="huawei, Hauwei")
     p = e.value.problems[0]
     assert (p.column, p.value) == ("--vendor", "Hauwei") and "'huawei'" in p.reason
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(list('ab ,;"+:.') + ["Ltd", "Inc", "only:", "country:", "default"]),
+                max_size=20).map("".join))
+def test_any_text_parses_or_fails_cleanly_and_its_canonical_text_reads_back(text):
+    try:
+        vs = parse_vendor_set(text)
+    except cleanpath.ValidationError as e:
+        assert e.problems and all(p.column == "--untrusted" for p in e.problems)
+        return
+    again = parse_vendor_set(str(vs))
+    assert again == (vs if vs.items else parse_vendor_set("default"))

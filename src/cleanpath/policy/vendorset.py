@@ -105,13 +105,16 @@ class Token:
     def __str__(self) -> str:
         if self.kind == "default":
             return "default"
-        if self.kind == "country":
-            return "country:" + "+".join(self.names)
-        if self.kind == "only":
-            return "only:" + "+".join(_quote(n) if any(c in n for c in ',;"+') else n for n in self.names)
+        if self.kind in ("country", "only"):
+            return f"{self.kind}:" + "+".join(_quote(n) if _special(n, ',;"+') else n for n in self.names)
         n = self.names[0]
         # a legal-form-only name would be glued onto the token before it when read back
-        return _quote(n) if any(c in n for c in ',;"') or is_legal_form(n) else n
+        return _quote(n) if _special(n, ',;"') or is_legal_form(n) else n
+
+
+def _special(name: str, chars: str) -> bool:
+    """True when ``name`` must be quoted to read back as itself."""
+    return any(c in name for c in chars) or name != name.strip()
 
 
 @dataclass(frozen=True)
