@@ -9,7 +9,9 @@ from click.testing import CliRunner
 
 from cleanpath.cli.main import cli
 from cleanpath.demo import run_demo
-from cleanpath.suite import QUESTIONS
+from cleanpath.suite import suite_questions
+
+QUESTIONS = suite_questions()
 
 
 @pytest.fixture(scope="module")

@@ -124,21 +124,10 @@ def random_net(seed: int, n: int = 20, *, deps: bool = True, ops: int = 1):
 
 
 def graph_cli():
-    """The ``cleanpath`` group with the graph commands, without changing the real one.
-
-    Until the lead lists ``cleanpath.cli.graph`` in ``COMMAND_MODULES`` the commands are added to a
-    copy, so other tests (the generated CLI docs) still see the real group.
-    """
-    import click
-
-    from cleanpath.cli import graph
+    """The ``cleanpath`` group (outage and clean-path are registered questions)."""
     from cleanpath.cli.main import cli
 
-    if "outage" in cli.commands:
-        return cli
-    copy = click.Group(name=cli.name, callback=cli.callback, params=cli.params, commands=dict(cli.commands))
-    graph.register(copy)
-    return copy
+    return cli
 
 
 def served(net, mask) -> set[str]:

@@ -284,9 +284,19 @@ def ask(spec: QuestionSpec, nets: Network | Mapping[str, Network], raw: Mapping[
                                       value=missing[0]))
     a = Ask(spec, values, nets, face=face, on_step=on_step, on_progress=on_progress, executor=executor,
             inputs=dict(inputs or {}))
+    aliased = []
+    for p in spec.params:
+        given = raw.get(p.name)
+        if p.value_aliases and isinstance(given, str) and given.strip() in p.value_aliases:
+            a.notes[f"{p.name}_requested"] = given.strip()
+            aliased.append(f"{p.name} {given.strip()!r} is read as {values[p.name]!r}")
     if keep is not None:
         keep.append(a)
     result = spec.answer(a)
+    if aliased:  # an older spelling: say what it was read as, where people read the answer
+        notes = result.summary.get("notes")
+        notes = list(notes) if isinstance(notes, (list, tuple)) else ([notes] if notes else [])
+        result.summary["notes"] = notes + [n for n in aliased if n not in notes]
     # The declared parameters as used, then the defaults the question resolved, then whatever else
     # the question function recorded (it never overrides the declared names).
     params = {p.name: _shown(a.values.get(p.name)) for p in spec.params
