@@ -74,7 +74,8 @@ def _click_params(p: Param) -> list[click.Parameter]:
         out.append(click.Option(decls, default=None, **common))
     for alias in p.cli_aliases:
         out.append(click.Option([alias, p.name + _ALIAS + alias.strip("-").replace("-", "_")],
-                                multiple=p.kind in ("list", "choices"), default=None, hidden=True))
+                                multiple=p.kind in ("list", "choices"), default=None, hidden=True,
+                                help=f"Older name of {p.option}."))
     return out
 
 
