@@ -58,10 +58,14 @@ from cleanpath.model.vendors import VendorCatalogue, default_untrusted, is_legal
 if TYPE_CHECKING:  # pragma: no cover
     from cleanpath.policy.language import Policy
 
+__all__ = ["SETTING", "ResolvedVendorSet", "Token", "VendorSet", "VendorSpec", "describe_vendor_set",
+           "explain_untrusted", "explain_vendor_set", "iso_countries", "looks_like_file", "names_nothing",
+           "network_vendors", "parse_vendor_set", "resolve_untrusted", "resolve_vendor_set", "suggest"]
+
 #: The option name every face uses for an untrusted-vendor setting (problems name it).
 SETTING = "--untrusted"
+#: Characters that end a token outside double quotes.
 SEPARATORS = ",;"
-KEYWORDS = ("default", "country:", "only:")
 #: Longest setting text accepted (a REST field or CLI option, not a file).
 MAX_TEXT = 10_000
 #: Vendors named in a label before it says "... (+N more)".
@@ -257,6 +261,7 @@ def iso_countries() -> frozenset[str]:
     return frozenset(country_names().values())
 
 
+#: Codes people write that ISO 3166-1 spells otherwise (the EU's "EL" for Greece, "UK").
 _COUNTRY_HINTS = {"UK": "GB", "EL": "GR", "EN": "GB"}
 
 
