@@ -256,3 +256,20 @@ def test_cli_outage_random_and_bad_file(ws, tmp_path):
     assert r.exit_code == 2
     prob = json.loads(r.stdout)["problems"][0]
     assert prob["line"] == 2 and prob["value"] == "ghost"
+
+
+def test_cli_threat_modes_and_tiny_probabilities(ws):
+    cli, path = ws
+    r = CliRunner().invoke(cli, ["-w", path, "outage", "--vendor", "huawei", "--mode", "intercept", "--format", "json"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.stdout)["summary"]
+    assert s["intercept_traffic_share"] == pytest.approx(0.75)
+    assert {"intercept_subscriber_share", "intercept_signalling_share", "keys_exposed_subscribers"} <= set(s)
+    r = CliRunner().invoke(cli, ["-w", path, "outage", "--vendor", "huawei", "--mode", "kill", "--format", "json"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["summary"]["killable_elements"] == 5
+    for p in ("1e-300", "1e-19", "5e-324"):  # used to loop forever or raise IndexError
+        r = CliRunner().invoke(cli, ["-w", path, "outage", "--random", p, "--samples", "10", "--format", "json"])
+        assert r.exit_code == 2, r.output
