@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cleanpath.errors import Problem, ValidationError
+from cleanpath.units import parse_amount
 
 
 class _Required:
@@ -68,40 +69,9 @@ KINDS: dict[str, str] = {
 }
 
 _DISTANCE_UNITS = {"m": 1.0, "km": 1000.0, "mi": 1609.344, "nmi": 1852.0}
-_AMOUNT_SUFFIX = (("bn", 1e9), ("b", 1e9), ("m", 1e6), ("k", 1e3))
 #: Probabilities below this would make a Monte Carlo sample almost never fail anything and make
 #: geometric gap draws overflow; the lower bound is part of the declaration, not of one face.
 MIN_PROBABILITY = 1e-9
-
-
-def parse_amount(value: Any, *, where: str = "amount") -> float:
-    """An amount of money from a number or text such as ``1.895bn``, ``3080m``, ``US$1.9 bn``.
-
-    Raises
-    ------
-    ValidationError
-        Not a number, negative, not finite (``inf``, ``nan``, ``1e400``) or empty.
-    """
-    if isinstance(value, bool):
-        raise _bad(where, value, "not an amount (e.g. 1.895bn, 3080m, 1900000000)")
-    if isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        t = str(value).strip().lower().replace("us$", "").replace("$", "").replace(",", "").replace(" ", "")
-        t = t.replace("_", "")
-        mult = 1.0
-        for suffix, m in _AMOUNT_SUFFIX:
-            if t.endswith(suffix) and not t.endswith("e" + suffix):
-                t, mult = t[: -len(suffix)], m
-                break
-        if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?", t):
-            raise _bad(where, value, "not an amount (e.g. 1.895bn, 3080m, 1900000000)")
-        number = float(t) * mult
-    if not math.isfinite(number):
-        raise _bad(where, value, "an amount must be finite")
-    if number < 0:
-        raise _bad(where, value, "an amount cannot be negative")
-    return number
 
 
 def parse_distance(value: Any, *, where: str = "distance") -> float:
