@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "cleanpath.cli.policy",
     "cleanpath.cli.serve",
     "cleanpath.cli.explain",
+    "cleanpath.cli.check",
     "cleanpath.cli.questions",  # last: every registered question's command
 )
 

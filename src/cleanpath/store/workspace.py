@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,6 +28,8 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401 (pa.compute in _with_schema_columns)
 
 from cleanpath.errors import SnapshotNotFound, ValidationError, WorkspaceError
+from cleanpath.store.integrity import (SnapshotCheck, damage_message, is_storage_error,
+                                       storage_error, verify)
 from cleanpath.model.network import Network
 from cleanpath.model.schema import DUCKDB_TYPES, TABLES
 
@@ -128,15 +131,25 @@ class Workspace:
         self.read_only = read_only
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as e:
-            msg = str(e)
-            if "lock" in msg.lower():
-                raise WorkspaceError(f"workspace {self.path} is in use by another process ({msg})") from None
-            raise WorkspaceError(f"cannot open workspace {self.path}: {msg}") from None
         except duckdb.Error as e:
+            msg = str(e)
+            if isinstance(e, duckdb.IOException) and "lock" in msg.lower():
+                raise WorkspaceError(f"workspace {self.path} is in use by another process ({msg})") from None
+            if is_storage_error(e) and "not a valid duckdb" not in msg.lower():
+                raise storage_error(self.path, e, action="opening it") from None
             raise WorkspaceError(f"{self.path} is not a cleanpath workspace (DuckDB says: {e})") from None
         self._networks: dict[tuple[str, str], Network] = {}
-        self._migrate()
+        #: Set once every block has been read back (before the first write of this connection).
+        self._verified = False
+        try:
+            self._migrate()
+        except BaseException as e:
+            # Release the file (and its lock) whatever went wrong; a damaged catalogue or a disk
+            # error while migrating is the workspace's fault, not a bug.
+            self.con.close()
+            if isinstance(e, duckdb.Error) and is_storage_error(e):
+                raise storage_error(self.path, e, action="opening it") from None
+            raise
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:
@@ -181,8 +194,8 @@ class Workspace:
             self.con.execute("INSERT OR REPLACE INTO cleanpath_meta VALUES ('schema_version', ?)",
                              [str(SCHEMA_VERSION)])
             self.con.commit()
-        except Exception:
-            self.con.rollback()
+        except BaseException as e:
+            self._rollback_after(e, "upgrading its layout")
             raise
 
     def _has_any_table(self) -> bool:
@@ -282,8 +295,8 @@ class Workspace:
                 con.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?)",
                             [name, storage, now, now, source, note, json.dumps(counts)])
             con.commit()
-        except BaseException:
-            con.rollback()
+        except BaseException as e:
+            self._rollback_after(e, f"writing snapshot {name!r}")
             raise
         self._networks = {k: v for k, v in self._networks.items() if k[0] != name}
         if isinstance(network, Network):
@@ -299,8 +312,8 @@ class Workspace:
             self.con.execute("DELETE FROM snapshots WHERE name = ?", [name])
             self.con.execute(f'DROP SCHEMA "{storage}" CASCADE')
             self.con.commit()
-        except BaseException:
-            self.con.rollback()
+        except BaseException as e:
+            self._rollback_after(e, f"deleting snapshot {name!r}")
             raise
         self._networks = {k: v for k, v in self._networks.items() if k[0] != name}
 
@@ -312,6 +325,36 @@ class Workspace:
     def _writable(self) -> None:
         if self.read_only:
             raise WorkspaceError(f"workspace {self.path} was opened read-only")
+        if not self._verified:
+            # Never write into a damaged file: every block is read back (checksums verified)
+            # before this connection's first write. Later writes add only fresh blocks.
+            msg = damage_message(self.path, verify(self.con))
+            if msg is not None:
+                raise WorkspaceError(msg + " Nothing was written.")
+            self._verified = True
+
+    # -- integrity and errors ----------------------------------------------------------------------
+    def verify(self) -> list[SnapshotCheck]:
+        """Read every block of the registry and of every snapshot; one verdict each.
+
+        See :func:`cleanpath.store.integrity.verify`. A damaged snapshot is reported, not raised.
+        """
+        return verify(self.con)
+
+    def _rollback_after(self, e: BaseException, action: str) -> None:
+        """Roll back after ``e`` without letting a failed rollback hide it.
+
+        DuckDB aborts the transaction itself on an I/O error, so the rollback then fails with
+        "no transaction is active": that second error said nothing and masked the first. A
+        storage error (disk full, damaged block) becomes a :class:`WorkspaceError` saying that
+        nothing was written.
+        """
+        try:
+            self.con.rollback()
+        except duckdb.Error:
+            pass  # already aborted; the original error is the one to report
+        if isinstance(e, duckdb.Error) and is_storage_error(e):
+            raise storage_error(self.path, e, action=action, written=False) from None
 
 
 def _with_schema_columns(tbl: pa.Table, spec) -> pa.Table:
@@ -330,6 +373,38 @@ def _with_schema_columns(tbl: pa.Table, spec) -> pa.Table:
     return pa.Table.from_arrays(cols, names=spec.column_names)
 
 
+#: What each public method is doing, for messages when the file fails under it.
+_ACTIONS = {"network": "reading a snapshot", "write_network": "writing a snapshot",
+            "delete_snapshot": "deleting a snapshot", "copy_snapshot": "copying a snapshot",
+            "verify": "verifying it"}
+
+
+def _storage_errors_as_workspace_errors(cls: type) -> type:
+    """Wrap every public method so that a damaged file or a failing disk, whichever method meets
+    it, is a :class:`WorkspaceError` with a clear message (CLI exit 2, HTTP 4xx/5xx with a
+    message) rather than a DuckDB traceback. Other DuckDB errors are bugs and pass unchanged."""
+
+    def wrap(name: str, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def method(self, *args, **kwargs):
+            try:
+                return fn(self, *args, **kwargs)
+            except duckdb.Error as e:
+                if not is_storage_error(e):
+                    raise
+                raise storage_error(self.path, e, action=_ACTIONS.get(name, "reading its registry")
+                                    ) from None
+        return method
+
+    for name, fn in list(vars(cls).items()):
+        if callable(fn) and not name.startswith("_") and name != "close":
+            setattr(cls, name, wrap(name, fn))
+    return cls
+
+
+_storage_errors_as_workspace_errors(Workspace)
+
+
 def open_workspace(path: str | Path | None = None, *, read_only: bool = False) -> Workspace:
     """Open (or create) a workspace.
 
@@ -343,7 +418,12 @@ def open_workspace(path: str | Path | None = None, *, read_only: bool = False) -
     p = Path(path) if path is not None else default_workspace_path()
     if read_only and not p.exists():
         raise WorkspaceError(f"no workspace at {p}; create one with `cleanpath import` or `cleanpath generate`")
+    if p.is_dir():
+        raise WorkspaceError(f"workspace {p} is a directory; give the path of a workspace file")
     if not read_only:
-        p.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise WorkspaceError(f"cannot create the directory of workspace {p}: {e.strerror or e}") from None
     return Workspace(p, read_only=read_only)
 
