@@ -18,6 +18,15 @@ def test_imports_point_downward():
     assert "1 kept, 0 broken" in proc.stdout
 
 
+def test_every_module_belongs_to_a_layer():
+    config = (ROOT / ".importlinter").read_text(encoding="utf-8")
+    listed = set(re.findall(r"cleanpath\.([a-z_]+)", config.split("layers =", 1)[1]))
+    pkg = ROOT / "src" / "cleanpath"
+    modules = {p.stem for p in pkg.glob("*.py") if p.stem != "__init__"}
+    modules |= {p.parent.name for p in pkg.glob("*/__init__.py") if p.parent.name != "data"}
+    assert modules - listed == set(), "modules in no layer of .importlinter"
+
+
 def test_architecture_doc_lists_the_enforced_layers_in_order():
     config = (ROOT / ".importlinter").read_text(encoding="utf-8")
     block = config.split("layers =", 1)[1]
