@@ -402,3 +402,11 @@ def test_old_workspace_loads_and_migrates(tmp_path):
             [storage]).fetchall()]
         assert "encrypted" in cols
         assert ws.network("main").links["encrypted"].tolist() == [False] * len(two_operators().links)
+
+
+def test_no_radios_no_demands_says_so():
+    net = make_net([("a", "transport.router", "huawei"), ("gw", "gateway.internet", "nokia", "dc")],
+                   [("a", "gw", "transport")])
+    s = run_outage(net, vendors="huawei", mode="intercept").summary
+    assert s["intercept_traffic_share"] is None and s["intercept_subscriber_share"] is None
+    assert any("no serving radio" in n for n in s["notes"])

@@ -93,6 +93,10 @@ def _demands_of(net, idx) -> Demands:
         vol = n_rad[sites].astype(np.float64)
         how = "one unit per serving radio (no site has a subscriber count)"
     keep = vol > 0
+    if not keep.any():
+        return Demands(sites[keep], np.full(0, -1, dtype=np.int64), vol[keep], implied=True,
+                       note="the network has no demands table and no serving radio: no traffic starts "
+                            "anywhere, so there is no share to read (import cells and radios, or demands)")
     return Demands(sites[keep], np.full(int(keep.sum()), -1, dtype=np.int64), vol[keep], implied=True,
                    note=("the network has no demands table; traffic is implied: every site with a serving "
                          f"radio ({int(keep.sum()):,} sites) sends {how} to its operator's gateways"))
