@@ -130,7 +130,8 @@ def _untrusted(a: Ask, name: str = "untrusted", *, as_of: dt.date | None = None)
         from cleanpath.policy.packfiles import load_pack_files
 
         packs = load_pack_files(spec, catalogue=a.net.catalogue)
-    got = resolve_untrusted(a.net, spec, as_of=as_of, packs=packs)
+    setting = a.spec.param(name).option if a.face == "cli" else name
+    got = resolve_untrusted(a.net, spec, as_of=as_of, packs=packs, setting=setting)
     a.notes[f"{name}_vendors"] = sorted(got)
     return got
 
