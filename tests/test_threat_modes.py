@@ -410,3 +410,69 @@ def test_no_radios_no_demands_says_so():
     s = run_outage(net, vendors="huawei", mode="intercept").summary
     assert s["intercept_traffic_share"] is None and s["intercept_subscriber_share"] is None
     assert any("no serving radio" in n for n in s["notes"])
+
+
+def oracle_homed(net, readers: set[str]) -> set[str]:
+    """Serving radios whose control chain (the radio, a baseband or controller next to it, then
+    control and anchor links transitively) reaches one of ``readers``."""
+    serving = oracle_serving(net)
+    role = dict(zip(net.elements["element_id"], net.elements["role"]))
+    dep = nx.DiGraph()
+    dep.add_nodes_from(role)
+    nbr: dict[str, set[str]] = {e: set() for e in role}
+    for a, b, k in zip(net.links["a"], net.links["b"], net.links["kind"]):
+        if k in ("control", "anchor"):
+            dep.add_edge(a, b)
+        elif k == "transport" and a != b:
+            nbr[a].add(b)
+            nbr[b].add(a)
+    out = set()
+    for r in serving:
+        if role[r] != "ran.radio":
+            continue
+        starts = {r} | {x for x in nbr[r] if role[x] in ("ran.baseband", "ran.controller")}
+        reach = set(starts)
+        for s in starts:
+            reach |= nx.descendants(dep, s)
+        if reach & readers:
+            out.add(r)
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), n=st.integers(4, 36), vendor=st.sampled_from(["huawei", "ericsson", "nokia"]))
+def test_signalling_share_and_zero_shares_on_random_networks(seed, n, vendor):
+    from cleanpath.analysis.threat import SIGNALLING_ROLES
+
+    net = random_net(seed, n)
+    el = net.elements
+    hostile = set(el.loc[el["vendor"] == vendor, "element_id"])
+    role = dict(zip(el["element_id"], el["role"]))
+    site = dict(zip(el["element_id"], el["site_id"]))
+    homed = oracle_homed(net, {e for e in hostile if role[e] in SIGNALLING_ROLES})
+    serving = oracle_serving(net)
+    radios = [e for e in serving if role[e] == "ran.radio"]
+    res = run_outage(net, vendors=vendor, mode="intercept")
+    s = res.summary
+    # every site has 100 subscribers: the share is the mean over sites of the share of their radios
+    per_site: dict[str, list[bool]] = {}
+    for r in radios:
+        per_site.setdefault(site[r], []).append(r in homed)
+    if per_site:
+        want = sum(sum(v) / len(v) for v in per_site.values()) / len(per_site)
+        assert s["intercept_signalling_share"] == pytest.approx(want)
+    else:
+        assert s["intercept_signalling_share"] is None
+    # zero exactly when nothing hostile is reachable: a hostile serving radio is always read, and
+    # nothing can be read where no hostile element shares a transport component with a radio
+    g = nx.Graph()
+    g.add_nodes_from(serving)
+    g.add_edges_from((a, b) for a, b, k in zip(net.links["a"], net.links["b"], net.links["kind"])
+                     if k == "transport" and a in serving and b in serving)
+    near = set().union(*[nx.node_connected_component(g, r) for r in radios]) if radios else set()
+    share = s["intercept_subscriber_share"]
+    if share is not None:
+        if any(r in hostile for r in radios):
+            assert share > 0
+        if not (near & hostile):
+            assert share == 0 and s["intercept_traffic_share"] in (0.0, None)
