@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from cleanpath.errors import ValidationError
-from cleanpath.geo import (EARTH_RADIUS_M, RADIUS_TOLERANCE_M, Grid, ZoneJoin, Zones, connect,
+from cleanpath.geo import (EARTH_RADIUS_M, Grid, ZoneJoin, Zones, connect,
                            destination, haversine_m, nearest, parse_area, parse_areas)
 from cleanpath.geo.geometry import GeometryError
 from cleanpath.geo.join import distance_of_h, fetch
@@ -307,3 +307,87 @@ def test_nearest_ties_go_to_the_smaller_id_and_limits_are_honoured():
                                   "lon": np.array([], float)}))
     h, pid, ok = nearest(empty, "SELECT * FROM p", np.array([0.0]), np.array([0.0]), start_m=1000)
     assert np.isnan(h[0]) and ok[0] and MAX_DISTANCE_M > 2e7
+
+
+# -- one geometry: distance to the edge, poles, the radius index ---------------------------------------
+
+def _oracle_distance(lat, lon, polygons, *, shift_west=False):
+    """0 inside (ray casting), else the sampled edge distance (geo_oracles)."""
+    from geo_oracles import edge_distance_m, inside_polygons
+
+    qlon = np.where(shift_west & (np.asarray(lon) < 0), np.asarray(lon) + 360, lon)
+    inside = inside_polygons(lat, qlon, polygons)
+    return np.where(inside, 0.0, edge_distance_m(lat, qlon, polygons))
+
+
+def test_distance_to_the_edge_equals_brute_force_near_edges_holes_and_the_antimeridian():
+    rng = np.random.default_rng(21)
+    square_with_hole = [[[10, 50], [12, 50], [12, 52], [10, 52], [10, 50]],
+                        [[10.5, 50.5], [11.5, 50.5], [11.5, 51.5], [10.5, 51.5], [10.5, 50.5]]]
+    area = parse_area({"type": "Polygon", "coordinates": square_with_hole})
+    # points spread round, and points within a few metres of the edges
+    lat = np.r_[rng.uniform(49, 53, 300), 50 + rng.uniform(-1e-4, 1e-4, 100), rng.uniform(50.4, 51.6, 100)]
+    lon = np.r_[rng.uniform(9, 13, 300), rng.uniform(10, 12, 100), rng.uniform(10.4, 11.6, 100)]
+    np.testing.assert_allclose(area.distance_m(lat, lon), _oracle_distance(lat, lon, [square_with_hole]),
+                               atol=0.06)
+    fiji = [[[178.5, -16], [180.5, -16], [180.5, -18.5], [178.5, -18.5], [178.5, -16]]]
+    area = parse_area({"type": "Polygon", "coordinates": [[[(x + 180) % 360 - 180 if x > 180 else x, y]
+                                                            for x, y in fiji[0]]]})
+    lat, lon = rng.uniform(-20, -14, 400), (rng.uniform(177, 182, 400) + 180) % 360 - 180
+    np.testing.assert_allclose(area.distance_m(lat, lon), _oracle_distance(lat, lon, [fiji], shift_west=True),
+                               atol=0.06)
+
+
+def test_a_ring_round_a_pole_holds_the_pole_like_the_cut_cap():
+    ring = [[x, 80.0] for x in range(-170, 180, 10)] + [[-170.0, 80.0]]
+    round_pole = parse_area({"type": "Polygon", "coordinates": [ring]})
+    cut = parse_area({"type": "Polygon", "coordinates": [[[-180, 80], [180, 80], [180, 90], [-180, 90],
+                                                          [-180, 80]]]})
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(70, 90, 2000), rng.uniform(-180, 180, 2000)
+    np.testing.assert_array_equal(round_pole.contains(lat, lon), cut.contains(lat, lon))
+    np.testing.assert_allclose(round_pole.distance_m(lat, lon), cut.distance_m(lat, lon), atol=0.06)
+    assert round_pole.contains([90.0], [0.0])[0] and not round_pole.contains([-90.0], [0.0])[0]
+    # south: a ring round the south pole holds the south pole
+    south = parse_area({"type": "Polygon", "coordinates": [[[x, -75.0] for x in range(180, -180, -15)]
+                                                           + [[180.0, -75.0]]]})
+    assert south.contains([-89.0, -76.0, -74.0], [33.0, 0.0, 0.0]).tolist() == [True, True, False]
+    zigzag = [[x, 10.0 if (x // 10) % 2 else -10.0] for x in range(-170, 180, 10)]
+    with pytest.raises(GeometryError, match="crosses the equator"):
+        parse_area({"type": "Polygon", "coordinates": [zigzag + [zigzag[0]]]})
+
+
+def test_point_index_near_area_equals_brute_force():
+    from cleanpath.geo import PointIndex
+
+    rng = np.random.default_rng(5)
+    lat, lon = rng.uniform(-19, -15, 3000), (rng.uniform(177, 183, 3000) + 180) % 360 - 180
+    fiji = [[[178.5, -16], [180.5, -16.2], [180.5, -18.5], [178.5, -18.5], [178.5, -16]]]
+    area = parse_area({"type": "Polygon", "coordinates": [[[x - 360 if x > 180 else x, y] for x, y in fiji[0]]]})
+    want = _oracle_distance(lat, lon, [fiji], shift_west=True)
+    idx = PointIndex(lat, lon)
+    clear = np.abs(want - 25_000) > 1.0
+    got = np.zeros(lat.size, bool)
+    got[idx.near_area(area, 25_000)] = True
+    np.testing.assert_array_equal(got[clear], (want <= 25_000)[clear])
+    got = np.zeros(lat.size, bool)
+    got[idx.near_area(area)] = True
+    np.testing.assert_array_equal(got, want == 0)
+    c, p = idx.pairs([-17.0, np.nan], [180.0, 0.0], [30_000, 1e9])
+    d = chord_distance_m(-17.0, 180.0, lat, lon)
+    assert set(c.tolist()) == {0} and set(p.tolist()) == set(np.flatnonzero(d <= 30_000 + 1e-3).tolist())
+
+
+def test_wkt_and_garbage_say_what_to_give():
+    with pytest.raises(GeometryError, match="WKT, not GeoJSON"):
+        parse_area("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)))")
+    with pytest.raises(GeometryError, match="not valid JSON"):
+        parse_area("somewhere near the gate")
+
+
+def test_representative_point_lies_inside_even_across_the_antimeridian_and_for_a_u():
+    u = {"type": "Polygon", "coordinates": [[[179, 0], [-178, 0], [-178, 3], [-179, 3], [-179, 1], [180, 1],
+                                             [180, 3], [179, 3], [179, 0]]]}
+    a = parse_area(u)
+    lat, lon = a.representative_point()
+    assert a.contains([lat], [lon])[0] and -180 <= lon <= 180

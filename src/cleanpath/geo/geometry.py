@@ -37,7 +37,7 @@ EDGE_EPS_DEG = 1e-9
 #: :meth:`Area.distance_m`): edges are cut into great-circle pieces that stray no farther.
 DENSIFY_TOL_M = 0.05
 #: Most pieces one edge is cut into (an edge hugging a pole would otherwise ask for millions).
-_MAX_PIECES = 4096
+_MAX_PIECES = 1 << 17
 #: Words that start a WKT text: recognised so the error can say what to give instead.
 _WKT_WORDS = ("POLYGON", "MULTIPOLYGON", "POINT", "MULTIPOINT", "LINESTRING", "MULTILINESTRING",
               "GEOMETRYCOLLECTION", "SRID=")
@@ -320,9 +320,10 @@ def _dense_arcs(x1, y1, x2, y2) -> tuple[np.ndarray, ...]:
     through its ends by at most about ``R θ² tan φ / 8``; pieces are kept short enough for that to
     stay under the tolerance (meridians need one piece). Zero-length pieces are dropped.
     """
-    h = np.sin(np.radians(y2 - y1) / 2) ** 2 + np.cos(np.radians(y1)) * np.cos(np.radians(y2)) \
-        * np.sin(np.radians(x2 - x1) / 2) ** 2
-    theta = 2 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    # Length of the lon/lat path (not of the chord between its ends: an edge along a parallel
+    # from -180 to 180 has both ends at one point), bounded above on the widest parallel it meets.
+    widest = np.cos(np.radians(np.minimum(np.abs(y1), np.abs(y2)) * ((y1 > 0) == (y2 > 0))))
+    theta = np.hypot(np.radians(y2 - y1), np.radians(x2 - x1) * widest)
     phi = np.radians(np.minimum(np.maximum(np.abs(y1), np.abs(y2)), 89.99))
     along_meridian = x1 == x2
     with np.errstate(divide="ignore"):
@@ -391,9 +392,10 @@ def _unwrap(arr: np.ndarray, where: str) -> np.ndarray:
     jump = np.abs(dx) > 180.0
     if not jump.any():
         return arr
-    # A jump from or to exactly ±180 is a ring cut at the antimeridian (RFC 7946): keep it.
-    at_edge = (np.abs(x[:-1]) == 180.0) | (np.abs(x[1:]) == 180.0)
-    if (jump & at_edge).any():
+    # An edge from exactly -180 to exactly 180 runs along a parallel round the whole globe: the
+    # ring is cut at the antimeridian (RFC 7946, e.g. a polar cap): keep it as written.
+    round_globe = (np.abs(x[:-1]) == 180.0) & (np.abs(x[1:]) == 180.0) & (np.abs(dx) == 360.0)
+    if round_globe.any():
         return arr
     # Whole turns added so far, as integers: the unwrapped ring closes exactly or not at all.
     turns = np.concatenate(([0.0], -np.cumsum(np.round(dx / 360.0))))
