@@ -268,14 +268,42 @@ def test_control_and_management_links(de):
     for gen, core in (("4G", "core.mme"), ("5G-NSA", "core.mme"), ("5G-SA", "core.amf")):
         ids = bb.index[bb["generation"] == gen]
         assert len(ids) and (homed.reindex(ids) == core).all(), gen
-    # Every element but the OSS has exactly one manager, an EMS (or the OSS, for an EMS), of its vendor.
+    # Management is geo-redundant: every element but the OSS has exactly two managers, an EMS of its
+    # vendor (or an OSS, for an EMS) in each of two data centres of its operator in different cities.
     mgmt = links[links["kind"] == "management"]
-    assert mgmt["a"].is_unique
     managed = set(mgmt["a"])
     assert managed == set(el.index[el["role"] != "mgmt.oss"])
+    assert (mgmt.groupby("a").size() == 2).all()
+    assert not mgmt.duplicated(["a", "b"]).any()
     m = mgmt[el["role"].reindex(mgmt["a"]).to_numpy() != "mgmt.ems"]
     assert (el["role"].reindex(m["b"]).to_numpy() == "mgmt.ems").all()
     assert (el["vendor"].reindex(m["a"]).to_numpy() == el["vendor"].reindex(m["b"]).to_numpy()).all()
+    sites = de.sites.astype(object).set_index("site_id")
+    mgr_site = el["site_id"].reindex(mgmt["b"]).to_numpy()
+    assert (sites.loc[mgr_site, "kind"].to_numpy() == "core_dc").all()
+    pair = mgmt.assign(site=mgr_site).groupby("a")["site"].nunique()
+    assert (pair == 2).all()
+    dc_of = mgmt.assign(lat=sites.loc[mgr_site, "lat"].to_numpy(float), lon=sites.loc[mgr_site, "lon"].to_numpy(float))
+    spread = dc_of.groupby("a").agg(dlat=("lat", lambda v: v.max() - v.min()), dlon=("lon", lambda v: v.max() - v.min()))
+    assert ((spread["dlat"] + spread["dlon"]) > 1.0).all()   # over a degree apart: two cities
+
+
+def test_a_regional_outage_leaves_the_network_managed(de):
+    """Every OSS and EMS used to sit in one Berlin data centre; with two management data centres per
+    operator in different cities, a Berlin outage leaves every surviving element a manager."""
+    from cleanpath.geo.sphere import haversine_m
+
+    el = de.elements.astype(object)
+    sites = de.sites.astype(object).set_index("site_id")
+    lat = sites.loc[el["site_id"], "lat"].to_numpy(float)
+    lon = sites.loc[el["site_id"], "lon"].to_numpy(float)
+    down = haversine_m(lat, lon, 52.5, 13.4) <= 30_000
+    down_ids = set(el.loc[down, "element_id"])
+    mgmt = de.links.astype(object)
+    mgmt = mgmt[mgmt["kind"] == "management"]
+    alive_mgr = mgmt[~mgmt["b"].isin(down_ids)]
+    orphans = set(mgmt["a"]) - set(alive_mgr["a"]) - down_ids
+    assert not orphans, sorted(orphans)[:5]
 
 
 def test_sites_structure_and_5g_sa_only_where_dense(de):
@@ -436,3 +464,52 @@ def test_generate_command_stores_a_snapshot(tmp_path):
     r = CliRunner().invoke(cli, ["-w", str(ws), "generate", "--country", "DE", "--operators",
                                  str(tmp_path / "missing.yaml")])
     assert r.exit_code == 2
+
+
+# --- realism: installation bans, reported operator figures ---------------------------------------
+
+
+def test_generated_uk_network_installs_no_huawei_5g_after_the_ban():
+    """The UK banned installing new Huawei 5G equipment from 2021-10-01 (uk-tsa/no-new-5g)."""
+    from cleanpath.analysis.audit import audit_network
+
+    net = generate_network(country="GB", scale=0.02, seed=2)
+    el = net.elements.astype(object)
+    five_g = el["generation"].isin(["5G-NSA", "5G-SA"]) | el["role"].isin(
+        ["core.amf", "core.smf", "core.upf", "core.ausf", "core.udm", "core.pcf", "core.nrf", "core.nssf"])
+    hw5 = el[(el["vendor"] == "huawei") & five_g]
+    assert len(hw5) > 100                                        # the network has Huawei 5G ...
+    assert (pd.to_datetime(hw5["installed_on"]) < pd.Timestamp("2021-10-01")).all()   # ... all before the ban
+    findings = audit_network(net, policies="uk-tsa", as_of="2026-01-01").tables["findings"]
+    assert not (findings["rule_id"].astype(str) == "no-new-5g").any()
+    assert any("installation bans" in n and "uk-tsa/no-new-5g" in n for n in net.cache["generate"].notes)
+    # equipment no ban covers keeps the dates the generator drew (Ericsson 5G after the ban exists)
+    er5 = el[(el["vendor"] != "huawei") & five_g]
+    assert (pd.to_datetime(er5["installed_on"]) >= pd.Timestamp("2021-10-01")).any()
+
+
+def test_installation_bans_come_from_the_packs():
+    from cleanpath.policy.bans import installation_bans
+
+    assert {(r.pack, r.id) for r in installation_bans("GB")} == {("uk-tsa", "no-new-5g")}
+    assert {(r.pack, r.id) for r in installation_bans("CA")} == {("ca-2022", "no-new-4g-5g")}
+    assert installation_bans("DE") == []                  # the German agreements ban no installations
+    net = generate_network(country="CA", scale=0.02, seed=2)
+    from cleanpath.analysis.audit import audit_network
+
+    findings = audit_network(net, policies="ca-2022", as_of="2026-01-01").tables["findings"]
+    assert not (findings["rule_id"].astype(str) == "no-new-4g-5g").any()
+
+
+def test_a_reported_operator_figure_moved_by_the_national_target_is_noted():
+    """Italy: TIM's reported 22 % Chinese 5G share cannot be kept with the national 35 % (WindTre is
+    all ZTE); the network moves it and says so, naming both figures."""
+    net = generate_network(country="IT", scale=0.02, seed=0)
+    notes = [n for n in net.cache["generate"].notes if n.startswith("it-tim 5G")]
+    assert len(notes) == 1
+    assert "reported Chinese RAN share 22%" in notes[0] and "national 5G target of 35%" in notes[0]
+    got = chinese_ran_shares(net).set_index("operator_id").loc["it-tim", "chinese_5g_subscribers"]
+    assert f"generated {got:.1%}" in notes[0]
+    # Germany keeps Deutsche Telekom's reported figure: no such note
+    de_notes = generate_network(country="DE", scale=0.01, seed=0).cache["generate"].notes
+    assert not [n for n in de_notes if "reported Chinese RAN share" in n]

@@ -1109,6 +1109,38 @@ def _assign_ran(ops: list[_Operator], shares: VendorShares, seed: int, report: G
         if abs(report.achieved[g] - report.targets[g]) > 0.02:
             report.notes.append(f"{g}: the operators' RAN vendor pools cannot reach the target "
                                 f"{report.targets[g]:.0%}; reached {report.achieved[g]:.1%}")
+    report.notes += _departures(ops, shares, report)
+
+
+def _departures(ops: list[_Operator], shares: VendorShares, report: GenerateReport) -> list[str]:
+    """A note for every reported operator figure the network does not keep, and why.
+
+    The fit keeps reported operator figures while the operators without one can make up the
+    national target; when they cannot (say TIM's reported 22 % Chinese 5G share with WindTre all
+    ZTE and the national 35 %), the reported figures are moved too, and the user must be told by
+    how much and because of which national figure. Departures of up to two points are site
+    granularity and are not reported.
+    """
+    notes = []
+    for op in ops:
+        reported = shares.operators.get(op.spec.operator_id, {})
+        subs = op.cells.subscribers.astype(np.float64)
+        got = {"4G": _share(subs, op.chinese), "5G": _share(subs[op.has5g], op.chinese[op.has5g])}
+        for g in GENS:
+            fig = reported.get(g)
+            if fig is None or not np.isfinite(fig.chinese) or abs(got[g] - fig.chinese) <= 0.02:
+                continue
+            asked = report.operator_targets.get(op.spec.operator_id, {}).get(g, np.nan)
+            if abs(asked - fig.chinese) > 1e-9:
+                why = (f"the national {g} target of {report.targets[g]:.0%} "
+                       f"({shares.national[g].note or 'shipped figure'}) cannot be met with it while the "
+                       "operators without a reported figure are at the ends of their vendor pools, so the "
+                       "reported figures were moved together")
+            else:
+                why = "the operator's RAN vendor pool and its sites cannot give it"
+            notes.append(f"{op.spec.operator_id} {g}: reported Chinese RAN share {fig.chinese:.0%} "
+                         f"({fig.note or 'reported'}), generated {got[g]:.1%}: {why}")
+    return notes
 
 
 def _share(weights: np.ndarray, mask: np.ndarray) -> float:
@@ -1340,8 +1372,28 @@ def _gateways(b: _Builder, g: _Geo, op: _Operator, core: _Core, cities: np.ndarr
     return cities, ix
 
 
+def _management_dcs(op: _Operator, core: _Core) -> np.ndarray:
+    """The two data centres (positions in ``core.site``) that host an operator's management.
+
+    Operators run their OSS and element managers geo-redundant: an active and a standby instance
+    in two data centres far apart, so that a regional outage leaves the network managed. The
+    primary rotates with the operator (operators' first data centres are in the same big city,
+    and they do not all manage from there); the standby is the operator's data centre farthest
+    from it. An operator with one data centre has one.
+    """
+    n = core.site.size
+    first = op.index % n
+    if n == 1:
+        return np.array([first], dtype=np.int64)
+    pts = geo.xyz(core.lat, core.lon)
+    far = int(np.argmax(np.linalg.norm(pts - pts[first], axis=1)))
+    return np.array([first, far], dtype=np.int64)
+
+
 def _management(b: _Builder, op: _Operator, first_el: int, core: _Core, seed: int) -> None:
-    """One EMS per domain and vendor among the operator's elements, and the OSS over them."""
+    """One EMS per domain and vendor among the operator's elements, and the OSS over them, each in
+    both management data centres (:func:`_management_dcs`); every managed element is managed by
+    the EMS of its domain and vendor in each, every EMS by both OSS."""
     spec = op.spec
     el_role = np.concatenate(b.el["role"])[first_el:]
     el_vendor = np.concatenate(b.el["vendor"])[first_el:]
@@ -1352,18 +1404,25 @@ def _management(b: _Builder, op: _Operator, first_el: int, core: _Core, seed: in
     nv = len(b.vendors)
     key = dom_code.astype(np.int64) * nv + el_vendor
     uniq, inverse = np.unique(key, return_inverse=True)
-    dc = core.site[0:1]
+    dcs = _management_dcs(op, core)
     rng = _rng(seed, op.index, 8)
     ems_days = _dates(rng, "mgmt", uniq.size + 1)
-    ems = np.empty(uniq.size, dtype=np.int64)
-    for i, kk in enumerate(uniq):  # one EMS per (domain, vendor): a handful per operator
-        d, v = domains[kk // nv], b.vendors[kk % nv]
-        ems[i] = b.add_elements(dc, "mgmt.ems", v, "none", ems_days[i], b.suffix(f"ems-{d}-{v}"))[0]
-    oss = b.add_elements(dc, "mgmt.oss", spec.oss_vendor, "none", ems_days[-1], b.suffix("oss"))[0]
     managed = np.arange(first_el, first_el + el_role.size, dtype=np.int64)
-    b.add_links(managed, ems[inverse], "management")
-    b.add_links(ems, np.full(ems.size, oss), "management")
-    b.add_links(np.append(ems, oss), np.full(ems.size + 1, core.router[0]), "transport", CAPACITY["dc"])
+    all_ems, all_oss = [], []
+    for j, k in enumerate(dcs):  # two data centres at most
+        dc = core.site[k:k + 1]
+        ems = np.empty(uniq.size, dtype=np.int64)
+        for i, kk in enumerate(uniq):  # one EMS per (domain, vendor): a handful per operator
+            d, v = domains[kk // nv], b.vendors[kk % nv]
+            ems[i] = b.add_elements(dc, "mgmt.ems", v, "none", ems_days[i], b.suffix(f"ems-{d}-{v}"))[0]
+        oss = b.add_elements(dc, "mgmt.oss", spec.oss_vendor, "none", ems_days[-1], b.suffix("oss"))[0]
+        b.add_links(managed, ems[inverse], "management")
+        b.add_links(np.append(ems, oss), np.full(ems.size + 1, core.router[k]), "transport", CAPACITY["dc"])
+        all_ems.append(ems)
+        all_oss.append(oss)
+    for oss in all_oss:  # each OSS manages the EMSs of both data centres
+        for ems in all_ems:
+            b.add_links(ems, np.full(ems.size, oss), "management")
 
 
 def _backbone(b: _Builder, op: _Operator, path: Path, core: _Core, agg_sites: np.ndarray,
@@ -1623,9 +1682,54 @@ def generate_network(*, country: str, scale: float = 1.0, seed: int = 0,
     tables = b.tables()
     tables["demands"] = _demands(ops_hubs, tables["sites"]["site_id"].to_numpy(dtype=object), tables)
     tables["operators"] = _operators_table(ops, country)
+    report.notes += _respect_installation_bans(tables, country, seed, name)
     net = Network(tables, name=name)
     net.cache["generate"] = report
     return net
+
+
+#: Banned equipment found installed on or after its ban is re-dated to a day in this many days
+#: before the ban (operators stocked up and installed ahead of announced bans).
+BAN_LEAD_DAYS = 2 * 365
+
+
+def _respect_installation_bans(tables: dict[str, pd.DataFrame], country: str, seed: int, name: str) -> list[str]:
+    """Date every element an installation ban of the country's packs covers before the ban.
+
+    The generator draws install dates per kind of equipment (:data:`DATES`), which knows nothing
+    of law: a UK 5G-NSA Huawei radio could get 2023. The bans are the packs' own ``no_new`` rules
+    (:func:`cleanpath.policy.bans.installation_bans`), judged on the generated tables as the audit
+    would, so a generated network never carries installations its country had banned. Covered
+    elements installed on or after their ban get a day drawn from the :data:`BAN_LEAD_DAYS` before
+    it (an independent random stream, so nothing else moves). Changes ``tables`` in place.
+
+    Returns
+    -------
+    list of str
+        Notes for the report (how many elements were re-dated, under which rule).
+    """
+    from cleanpath.policy.bans import NO_BAN, first_banned_day, installation_bans
+
+    bans = installation_bans(country)
+    if not bans:
+        return []
+    draft = Network(tables, name=name, validate=False)
+    first, used = first_banned_day(draft, bans)
+    el = tables["elements"]
+    inst = pa.array(el["installed_on"]).cast(pa.int32())
+    day = inst.fill_null(np.iinfo(np.int32).min).to_numpy(zero_copy_only=False).astype(np.int64)
+    late = (first != NO_BAN) & (day >= first)
+    if not late.any():
+        return []
+    rng = _rng(seed, 97)
+    new = day.copy()
+    new[late] = first[late].astype(np.int64) - 1 - rng.integers(0, BAN_LEAD_DAYS, size=int(late.sum()))
+    el["installed_on"] = pd.Series(pd.arrays.ArrowExtensionArray(
+        pa.array(new.astype(np.int32), mask=inst.is_null().to_numpy(zero_copy_only=False)).view(pa.date32())),
+        index=el.index)
+    rules = ", ".join(f"{b.pack}/{b.rule_id} (from {b.first_day.isoformat()})" for b in used)
+    return [f"installation bans: {int(late.sum())} element(s) the generator had dated on or after a ban "
+            f"were dated in the {BAN_LEAD_DAYS // 365} years before it ({rules})"]
 
 
 def _exchange_cities(places: geo.Places, spec: CountrySpec) -> np.ndarray:
