@@ -8,6 +8,7 @@ and analysis must not import plan. :mod:`cleanpath.plan.costs` re-exports it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -40,10 +41,20 @@ class CostModel:
         return np.where(np.isfinite(given), given, base * factor)
 
 
+@lru_cache(maxsize=1)
+def _shipped_cached() -> dict:
+    return yaml.safe_load(resources.files("cleanpath.data").joinpath("costs.yaml").read_text("utf-8"))
+
+
+def _shipped() -> dict:
+    """The shipped defaults, parsed once per process (every question prices with them)."""
+    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in _shipped_cached().items()}
+
+
 def load_costs(path: str | Path | None = None) -> CostModel:
     """The shipped cost model, or one read from ``path`` (missing keys fall back to the defaults)."""
-    default = yaml.safe_load(resources.files("cleanpath.data").joinpath("costs.yaml").read_text("utf-8"))
-    data = dict(default)
+    default = _shipped()
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in default.items()}
     if path is not None:
         p = Path(path)
         try:
