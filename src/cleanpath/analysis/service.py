@@ -484,9 +484,20 @@ class ServiceIndex:
             Serving elements before it (default: the baseline).
         """
         before = self.baseline() if before is None else before
-        had = (self.mgmt @ before.astype(np.int32)) > 0
-        has = (self.mgmt @ after.astype(np.int32)) > 0
-        return after & had & ~has
+        out = np.zeros(self.n, dtype=bool)
+        gone = np.flatnonzero(before & ~after)
+        if not gone.size:
+            return out
+        # only what a lost manager managed can have become unmanaged: look at those rows alone,
+        # so a Monte Carlo sample that loses a few managers costs little
+        cand = np.zeros(self.n, dtype=bool)
+        cand[gather_rows(self.mgmt_t.indptr, self.mgmt_t.indices, gone)] = True
+        cand = np.flatnonzero(cand & after)
+        managers, rows = gather_rows(self.mgmt.indptr, self.mgmt.indices, cand, with_rows=True)
+        has = np.zeros(self.n, dtype=bool)
+        has[rows[after[managers]]] = True
+        out[cand] = ~has[cand]
+        return out
 
     def management_reach(self, seed: np.ndarray) -> np.ndarray:
         """``seed`` plus everything its elements manage, transitively (an OSS reaches through its
