@@ -14,6 +14,11 @@ a free loopback port as its own process. Then:
   (summary only), a page of a result table, the policy-pack list, and a question whose answer is
   cached (POST). Latency is measured per request, send to last byte. The target is p99 <= 200 ms.
   The map payload (2 MB; gzip accepted, as a browser does) is loaded the same way, reported apart;
+* ``reads while jobs run``: two long uncached questions (an outage Monte Carlo) are started and
+  run as jobs in the service's two worker processes; then ``--clients`` clients mix the cached
+  reads above with uncached questions (one request in ten, each a new job, answered 202 and queued),
+  job polls (``GET /api/jobs/{id}``) and ``/health``. Target: reads p99 <= 200 ms while the two jobs
+  run. Afterwards every job is cancelled (``DELETE /api/jobs/{id}``) and the cancel time reported;
 * ``first render``: headless Debian chromium (Playwright) opens the dashboard with a token in
   sessionStorage; the page sets ``window.cleanpath.state.sitesRenderedAt`` (ms since navigation
   start) once the WebGL layer has drawn a frame with every site in it. Target <= 3 s.
@@ -167,6 +172,96 @@ async def load(base: str, headers: dict, requests: list[tuple[str, str, dict | N
             "max": max(every), "by": {k: (pct(v, 50), pct(v, 99), len(v)) for k, v in lat.items()}}
 
 
+SLOW_JOB = {"snapshot": "de", "random": 0.02, "samples": 2000}
+
+
+async def mixed(base: str, headers: dict, reads: list[tuple[str, str, dict | None]], clients: int,
+                per_client: int, job_path: str) -> dict:
+    """Cached reads mixed with uncached questions (each a new job: 202), job polls and /health.
+
+    Every tenth request of a client is a question no one asked before (a fresh Monte Carlo seed),
+    so the service must create and queue a job for it; the rest cycle over the cached reads, a poll
+    of one running job and ``/health``.
+    """
+    host, port = base.split("//", 1)[1].split(":")
+    hp = f"{host}:{port}"
+    h = {**headers, "Accept-Encoding": "identity"}
+    cycle = [(label, request_bytes(method, label.split(" ", 1)[1], h, body, hp)) for label, method, body in reads]
+    cycle += [(f"GET {job_path}", request_bytes("GET", job_path, h, None, hp)),
+              ("GET /health", request_bytes("GET", "/health", {}, None, hp))]
+    health = request_bytes("GET", "/health", {}, None, hp)
+    lat: dict[str, list[float]] = {}
+    statuses: dict[str, set[int]] = {}
+    ready = asyncio.Event()
+    connected = 0
+
+    async def client(k: int) -> None:
+        nonlocal connected
+        conn = Conn(host, int(port))
+        await conn.open()
+        await conn.send(health)
+        connected += 1
+        if connected == clients:
+            ready.set()
+        await ready.wait()
+        for i in range(per_client):
+            if i % 10 == 9:
+                label = "POST /api/questions/outage (uncached: new job)"
+                raw = request_bytes("POST", "/api/questions/outage?tables=none", h,
+                                    {"snapshot": "de", "random": 0.01, "samples": 10, "seed": 1000 + k * 1000 + i}, hp)
+            else:
+                label, raw = cycle[(k + i) % len(cycle)]
+            t0 = time.perf_counter()
+            status = await conn.send(raw)
+            lat.setdefault(label, []).append((time.perf_counter() - t0) * 1000)
+            statuses.setdefault(label, set()).add(status)
+        conn.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    wall = time.perf_counter() - t0
+    reads_only = [v for k, vs in lat.items() if "uncached" not in k for v in vs]
+    return {"wall": wall, "n": sum(len(v) for v in lat.values()), "reads_n": len(reads_only),
+            "p50": pct(reads_only, 50), "p99": pct(reads_only, 99), "max": max(reads_only),
+            "by": {k: (pct(v, 50), pct(v, 99), len(v), sorted(statuses[k])) for k, v in lat.items()}}
+
+
+def jobs_phase(base: str, headers: dict, reads, clients: int, per_client: int) -> dict:
+    """Start two long jobs, load the service while they run, then cancel every job."""
+    with httpx.Client(base_url=base, headers=headers, timeout=300) as c:
+        long_jobs = []
+        for seed in (1, 2):
+            r = c.post("/api/questions/outage", json={**SLOW_JOB, "seed": seed})
+            if r.status_code != 202:
+                raise SystemExit(f"expected a job for the long question, got {r.status_code}: {r.text[:300]}")
+            long_jobs.append(r.json()["job_id"])
+        end = time.monotonic() + 300
+        while True:  # both computing (not queued, not still loading the snapshot)
+            states = [c.get(f"/api/jobs/{j}").json() for j in long_jobs]
+            if all(s["status"] == "running" and s["progress"]["stage"] == "computing" for s in states):
+                break
+            if any(s["status"] not in ("queued", "running") for s in states) or time.monotonic() > end:
+                raise SystemExit(f"the long jobs did not start computing: {states}")
+            time.sleep(0.2)
+        res = asyncio.run(mixed(base, headers, reads, clients, per_client, f"/api/jobs/{long_jobs[0]}"))
+        still = [c.get(f"/api/jobs/{j}").json()["status"] for j in long_jobs]
+        res["long_jobs_still_running"] = still
+        every = c.get("/api/jobs", params={"limit": 1000}).json()["jobs"]
+        pending = [j for j in long_jobs if j in {x["job_id"] for x in every if x["status"] in ("queued", "running")}]
+        pending += [j["job_id"] for j in every if j["status"] in ("queued", "running") and j["job_id"] not in long_jobs]
+        t0 = time.perf_counter()
+        cancel = []
+        for j in pending:
+            t1 = time.perf_counter()
+            c.delete(f"/api/jobs/{j}")
+            cancel.append((time.perf_counter() - t1) * 1000)
+        res["cancelled"] = len(pending)
+        res["cancel_wall"] = time.perf_counter() - t0
+        res["cancel_running_ms"] = cancel[:2] if cancel else []
+        res["jobs_created"] = len(every)
+        return res
+
+
 def renders(base: str, token: str, n: int) -> list[tuple[float, int]]:
     from playwright.sync_api import sync_playwright
 
@@ -217,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
                 map_ready = time.perf_counter() - t0
                 map_bytes = len(r.content)
                 outage = c.post("/api/questions/outage", json={"snapshot": "de", "vendor": "huawei"},
-                                params={"tables": "none"})
+                                params={"tables": "none", "wait": 300})
                 outage.raise_for_status()
                 rid = outage.headers["x-result-id"]
                 c.get("/api/snapshots/de").raise_for_status()
@@ -231,6 +326,10 @@ def main(argv: list[str] | None = None) -> int:
             res = asyncio.run(load(base, headers, reads, args.clients, args.requests))
             print(f"cached reads: {res['n']} requests, p50 {res['p50']:.1f} ms, p99 {res['p99']:.1f} ms, "
                   f"errors {res['errors']}", flush=True)
+            busy = jobs_phase(base, headers, reads, args.clients, args.requests)
+            print(f"reads while 2 jobs run: {busy['reads_n']} reads, p50 {busy['p50']:.1f} ms, p99 {busy['p99']:.1f} ms; "
+                  f"{busy['jobs_created']} jobs created, {busy['cancelled']} cancelled in {busy['cancel_wall']:.1f} s",
+                  flush=True)
             maps = asyncio.run(load(base, headers, [("GET /api/snapshots/de/map", "GET", None)], args.clients, 4,
                                     accept_gzip=True))
             print(f"map payload: {maps['n']} requests, p50 {maps['p50']:.1f} ms, p99 {maps['p99']:.1f} ms", flush=True)
@@ -244,14 +343,15 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
-    ok = res["p99"] <= 200 and res["errors"] == 0 and all(ms <= 3000 for ms, _ in rendered)
+    ok = (res["p99"] <= 200 and res["errors"] == 0 and busy["p99"] <= 200
+          and all(ms <= 3000 for ms, _ in rendered))
     if args.out:
-        args.out.write_text(report(args, info, map_ready, map_bytes, res, maps, rendered, ok), encoding="utf-8")
+        args.out.write_text(report(args, info, map_ready, map_bytes, res, maps, rendered, ok, busy), encoding="utf-8")
         print(f"wrote {args.out}")
     return 0 if ok else 1
 
 
-def report(args, info, map_ready, map_bytes, res, maps, rendered, ok) -> str:
+def report(args, info, map_ready, map_bytes, res, maps, rendered, ok, busy) -> str:
     import numpy
     import pandas
 
@@ -262,7 +362,7 @@ def report(args, info, map_ready, map_bytes, res, maps, rendered, ok) -> str:
         f"Command: `python bench/bench_service.py --scale {args.scale} --clients {args.clients} "
         f"--requests {args.requests} --renders {args.renders}`  ",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy "
-        f"{numpy.__version__}, pandas {pandas.__version__}, chromium {_chromium_version()}; {dt.date(2026, 11, 21)}.",
+        f"{numpy.__version__}, pandas {pandas.__version__}, chromium {_chromium_version()}; {dt.date.today()}.",
         "",
         f"Network: Germany generated at scale {args.scale}: {info['sites']:,} sites, {info['elements']:,} elements, "
         f"{info['sensitive']} sensitive sites (built and stored in {info['seconds']:.1f} s, not timed below). "
@@ -282,6 +382,26 @@ def report(args, info, map_ready, map_bytes, res, maps, rendered, ok) -> str:
     lines += [f"| **all** | {res['n']} | **{res['p50']:.1f} ms** | **{res['p99']:.1f} ms** (max {res['max']:.0f} ms) |",
               "",
               "Target: p99 <= 200 ms.",
+              "",
+              "## Reads while two jobs run",
+              "",
+              f"Two uncached outage Monte Carlo questions ({json.dumps(SLOW_JOB)}, seeds 1 and 2) computing in the "
+              f"service's two worker processes (both cores), then {args.clients} clients x {args.requests} requests: "
+              "the cached reads above, a poll of a running job, `/health`, and one request in ten a question nobody "
+              f"asked before (a new job, 202, queued): {busy['n']:,} requests in {busy['wall']:.1f} s. Long jobs "
+              f"after the load: {', '.join(busy['long_jobs_still_running'])}.",
+              "",
+              "| request | n | p50 | p99 | statuses |",
+              "|---|---|---|---|---|"]
+    for label, (p50, p99, n, st) in sorted(busy["by"].items()):
+        lines.append(f"| `{label}` | {n} | {p50:.1f} ms | {p99:.1f} ms | {', '.join(map(str, st))} |")
+    lines += [f"| **reads (all but new jobs)** | {busy['reads_n']} | **{busy['p50']:.1f} ms** | "
+              f"**{busy['p99']:.1f} ms** (max {busy['max']:.0f} ms) | |",
+              "",
+              f"Target: reads p99 <= 200 ms while the jobs run. Then all {busy['cancelled']} unfinished jobs were "
+              f"cancelled (`DELETE /api/jobs/{{id}}`; a running job's worker is terminated) in "
+              f"{busy['cancel_wall']:.1f} s; the two running ones took "
+              f"{', '.join(f'{x:.0f} ms' for x in busy['cancel_running_ms'])}.",
               "",
               "## The map payload",
               "",

@@ -30,7 +30,10 @@ def service(tmp_path_factory):
     with open_workspace(path) as ws:
         ws.write_network("main", build_example(scale=0.002))
         token = TokenStore(ws.con).create(role="admin", name="schemathesis").token
-    app = create_app(config=ServiceConfig(workspace=path, max_upload_bytes=2**20, max_body_bytes=2**20, warm=False))
+    # schemathesis's ignored_auth check sends many bad tokens on purpose: a generous failed-auth limit
+    # (the limit itself is tested in test_service_robust.py); short jobs, so none outlives the module
+    app = create_app(config=ServiceConfig(workspace=path, max_upload_bytes=2**20, max_body_bytes=2**20, warm=False,
+                                          auth_failures="100000/minute", job_time_limit=60, drain_seconds=0))
     yield app, {"Authorization": f"Bearer {token}"}
     app.state.service.close()
 

@@ -5,6 +5,7 @@
 // outlines are served from /static/vendor. Text from the API is inserted as text nodes, never as HTML.
 import * as maplibregl from "./vendor/maplibre-gl/maplibre-gl.mjs";
 import { installPanels } from "./panels.js";
+import { applyRegistry, formParams } from "./registry.js";
 import { PointLayer, mercator, rgb } from "./points.js";
 import { $, el, money, nf, num, rowsAsObjects, selected, setText, svg, ticks, today } from "./util.js";
 
@@ -64,7 +65,26 @@ async function api(path, { method = "GET", body, query } = {}) {
   if (!res.ok) throw new ApiError(res.status, data?.message || res.statusText, data);
   const tables = Object.fromEntries((res.headers.get("X-Result-Tables") || "").split(",").filter(Boolean)
     .map((t) => { const i = t.lastIndexOf(":"); return [t.slice(0, i), Number(t.slice(i + 1))]; }));
-  return { data, resultId: res.headers.get("X-Result-Id"), cache: res.headers.get("X-Cache"), tables };
+  return { data, status: res.status, resultId: res.headers.get("X-Result-Id"), cache: res.headers.get("X-Cache"), tables };
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// An uncached question runs as a job on the server (202 + job): poll it until it is final, then
+// fetch its result. Polls start quick and slow down (0.25 s to 2 s) so long jobs cost few requests.
+async function awaitJob(job, query) {
+  let delay = 250;
+  while (job.status === "queued" || job.status === "running") {
+    await sleep(delay);
+    delay = Math.min(2000, delay * 1.5);
+    job = (await api(`/api/jobs/${job.job_id}`)).data;
+  }
+  if (job.status !== "done") {
+    const body = job.error || { message: `the question's job ended: ${job.status}`, problems: [] };
+    throw new ApiError(job.http_status || 500, body.message, body);
+  }
+  const r = await api(job.result, { query });
+  return { ...r, resultId: job.result_id, cache: "miss" };
 }
 
 function problemText(err) {
@@ -78,7 +98,9 @@ const canRun = () => state.role === "analyst" || state.role === "admin";
 // A question's result: run it (analyst, admin) or take the newest matching one already run (viewer).
 async function question(name, params, match = () => true) {
   if (canRun()) {
-    const r = await api(`/api/questions/${name}`, { method: "POST", body: params, query: { tables: "none" } });
+    // wait a little on the server first: quick questions then come back in one round trip
+    let r = await api(`/api/questions/${name}`, { method: "POST", body: params, query: { tables: "none", wait: 2 } });
+    if (r.status === 202) r = await awaitJob(r.data, { tables: "none" });
     return { id: r.resultId, result: r.data, cache: r.cache, tables: r.tables };
   }
   const list = (await api("/api/results", { query: { snapshot: params.snapshot, question: name } })).data.results;
@@ -362,14 +384,14 @@ async function loadPolicies() {
     $(id).replaceChildren(...packs.map((p) => el("option", { value: p.pack, title: `${p.title} (${p.jurisdiction})` },
       `${p.pack} · ${p.jurisdiction.length > 14 ? "EU" : p.jurisdiction}`)));
   }
+  state.registry = await applyRegistry(api); // defaults, bounds and choices as the CLI declares them
   $("audit-asof").value = today();
-  $("plan-start").value = new Date().getFullYear() + 1;
 }
 
-// Preselect the packs that apply to the snapshot's countries (and those that apply anywhere).
+// Preselect the packs whose jurisdiction covers the snapshot's countries: the registry's default.
 function selectPacks(countries) {
-  const want = new Set((state.packs || []).filter((p) => p.jurisdiction === "any"
-    || p.jurisdiction.split(",").some((c) => countries.includes(c.trim()))).map((p) => p.pack));
+  const want = new Set((state.packs || []).filter((p) =>
+    p.jurisdiction.split(",").some((c) => countries.includes(c.trim()))).map((p) => p.pack));
   for (const id of PACK_SELECTS) for (const o of $(id).options) o.selected = want.has(o.value);
 }
 
@@ -378,8 +400,9 @@ function selectPacks(countries) {
 $("audit-form").addEventListener("submit", (e) => { e.preventDefault(); loadAudit(true); });
 
 async function loadAudit(run) {
-  const policy = selected($("audit-policy")).join(",") || "all";
-  const params = { snapshot: state.snapshot, policy, as_of: $("audit-asof").value || today(), all_operators: $("audit-allops").checked };
+  const policy = selected($("audit-policy")).join(","); // none: the packs of the snapshot's countries
+  const params = { snapshot: state.snapshot, ...(policy ? { policy } : {}), as_of: $("audit-asof").value || today(),
+    all_operators: $("audit-allops").checked };
   setText("audit-summary", run ? "Running the audit…" : "Loading findings…");
   try {
     const r = await question("audit", params, (e) => "findings" in e.tables);
@@ -467,8 +490,13 @@ function clearOutage() {
 
 const OUTAGE_CARDS = [["lost_sites", "sites lose service"], ["lost_elements", "elements lose service"],
   ["lost_subscribers", "subscribers lose service"], ["sensitive_without_service", "sensitive sites without service"],
-  ["demand_share_crossing", "share of traffic crossing"], ["session_share_control_plane", "share of sessions (control plane)"],
-  ["managed_elements", "elements its management could switch off"]];
+  ["unmanaged_elements", "elements left unmanaged (still forwarding)"],
+  ["killable_elements", "elements its management could switch off"],
+  ["intercept_traffic_share", "share of traffic it could read"],
+  ["intercept_subscriber_share", "share of subscribers whose traffic it could read"],
+  ["intercept_signalling_share", "share of signalling through its control plane"],
+  ["keys_exposed_subscribers", "subscribers whose keys sit in its HSS/UDM"]];
+const MODE_WORDS = { fail: "fails", kill: "turned hostile", intercept: "reading traffic" };
 
 async function runOutage(vendor, mode) {
   if (!vendor) return;
@@ -492,8 +520,9 @@ async function runOutage(vendor, mode) {
       el("tr", {}, ...cols.map((c) => el("td", { class: typeof row[c] === "number" ? "num" : "" }, num(row[c]))))));
     const lost = await lostSites(r);
     state.outage = { vendor, mode, id: r.id, summary: s, lostShown: lost };
-    setText("outage-status", `${vendor} ${mode === "disable" ? "switched off" : "turned hostile"}: `
-      + `${num(s.lost_sites)} of ${nf.format(state.mapData.sites.count)} sites lose service.`);
+    setText("outage-status", mode === "intercept"
+      ? `${vendor} ${MODE_WORDS[mode]}: ${(100 * (s.intercept_traffic_share ?? 0)).toFixed(1)} % of traffic crosses its gear.`
+      : `${vendor} ${MODE_WORDS[mode] || mode}: ${num(s.lost_sites)} of ${nf.format(state.mapData.sites.count)} sites lose service.`);
   } catch (err) { setText("outage-status", el("span", { class: "error" }, problemText(err))); }
 }
 
@@ -523,9 +552,8 @@ async function loadPlan(run) {
     const r = await api(`/api/results/${list[0].result_id}`, { query: { tables: "none" } });
     return showPlan({ id: list[0].result_id, result: r.data, tables: r.tables });
   }
-  const params = { snapshot: state.snapshot, policy: selected($("plan-policy")).join(",") || "all",
-    start: Number($("plan-start").value), horizon: Number($("plan-horizon").value),
-    budget: $("plan-budget").value.trim(), objective: $("plan-objective").value };
+  // Empty fields are not sent: the server applies the registry's defaults (as the CLI does).
+  const params = { snapshot: state.snapshot, ...formParams($("plan-form")) };
   setText("plan-summary", run ? "Solving the plan…" : "Loading the plan…");
   try {
     const r = await question("plan", params);
