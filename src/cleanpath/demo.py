@@ -19,6 +19,7 @@ from cleanpath.suite import SuiteSettings, headlines, run_suite
 #: The demo's fixed choices, so every run tells the same story.
 COUNTRY = "DE"
 SNAPSHOT = "de"
+AFTER_SNAPSHOT = "de-after-plan"
 DEFAULT_SCALE = 0.05
 SEED = 7
 AS_OF = dt.date(2026, 11, 21)
@@ -73,6 +74,15 @@ def run_demo(out: str | Path = "cleanpath-demo", *, scale: float = DEFAULT_SCALE
                                                 f"--scale {scale} --seed {seed} + shipped installations")
         net = ws.network(SNAPSHOT)
     results = run_suite(net, SuiteSettings(as_of=AS_OF, policy=PACKS), on_step=step)
+    plan = next((r for r in results if r.question == "plan"), None)
+    if plan is not None and len(plan.tables.get("schedule", ())):
+        # the network after the plan, so `cleanpath compare` and the dashboard's Compare have a pair
+        from cleanpath.plan.apply import after_plan
+
+        step("storing the network after the plan")
+        with open_workspace(ws_path) as ws:
+            ws.write_network(AFTER_SNAPSHOT, after_plan(net, plan, name=AFTER_SNAPSHOT),
+                             source=f"cleanpath demo: {SNAPSHOT} after the plan's schedule")
     step("writing the report")
     report = write_report(
         out / "report.html", results=results, network=net, untrusted=default_untrusted(net.catalogue),
@@ -86,6 +96,7 @@ def run_demo(out: str | Path = "cleanpath-demo", *, scale: float = DEFAULT_SCALE
     return Result("demo", SNAPSHOT, params={"country": COUNTRY, "scale": scale, "seed": seed,
                                             "as_of": AS_OF.isoformat(), "policies": list(PACKS)},
                   summary={"report": str(report.resolve()), "workspace": str(ws_path.resolve()),
+                           "snapshots": [SNAPSHOT] + ([AFTER_SNAPSHOT] if plan is not None else []),
                            "elements": int(len(net.elements)), "sites": int(len(net.sites)),
                            "sensitive_sites": int(len(net.sensitive_sites)), "seconds": round(seconds, 1)},
                   tables={"questions": table})

@@ -90,19 +90,14 @@ def run_suite(net: Network, settings: SuiteSettings | None = None, *,
 
 def _compare_plan(net: Network, plan: Result, s: SuiteSettings) -> Result:
     """``compare`` of the network before and after the plan's schedule, audited at the plan's end."""
-    from cleanpath.analysis.audit import element_deadlines
-    from cleanpath.plan.apply import apply_schedule
-    from cleanpath.plan.planner import replacement_units
+    from cleanpath.plan.apply import after_plan
 
     p = plan.params
-    untrusted = set(p.get("untrusted_vendors") or [])
-    packs = list(p.get("policy") or [])
-    # The same units the plan scheduled: untrusted vendors plus whatever a deadline names.
-    units = replacement_units(net, untrusted=untrusted, deadlines=element_deadlines(net, policies=packs))
     last = int(p["start"]) + int(p["horizon"]) - 1
-    after = apply_schedule(net, plan.tables["schedule"], units, through_year=last, untrusted=untrusted)
-    after_name = f"{net.name or 'main'}+plan"
-    values = {"a": net.name or "main", "b": after_name, "policy": packs, "as_of": dt.date(last, 12, 31)}
+    after = after_plan(net, plan)
+    after_name = after.name
+    values = {"a": net.name or "main", "b": after_name, "policy": list(p.get("policy") or []),
+              "as_of": dt.date(last, 12, 31)}
     values.update(s.overrides.get("compare", {}))
     r = ask(QUESTIONS["compare"], {values["a"]: net, after_name: after}, values)
     r.params["after"] = f"{net.name} with the plan applied through {last}"

@@ -171,12 +171,14 @@ def _executor(spec: QuestionSpec, values: dict[str, Any]) -> Iterator:
         yield None
 
 
-def _load(ctx, spec: QuestionSpec, values: dict[str, Any], stack: contextlib.ExitStack) -> dict:
+def _load(ctx, spec: QuestionSpec, values: dict[str, Any], stack: contextlib.ExitStack,
+          inputs: dict[str, Any]) -> dict:
     names = [values[s] for s in spec.snapshot_params if values.get(s) is not None]
     if not names:
         return {}
     try:
         ws = stack.enter_context(ctx.workspace(read_only=True))
+        inputs["snapshots"] = [s.name for s in ws.snapshots()]
         return {n: ws.network(n) for n in dict.fromkeys(names)}
     except WorkspaceError:
         # exposure over --cells files needs no workspace
@@ -196,10 +198,11 @@ def build_command(spec: QuestionSpec) -> click.Command:
         raw = _raw_values(spec, kw)
         inputs = _read_files(spec, raw)
         inputs["verbose"] = bool(verbose)
+        inputs["open_workspace"] = ctx.workspace  # for after-render hooks that write (plan --save-after)
         values = convert_values(spec, raw, face="cli")
         kept: list = []
         with contextlib.ExitStack() as stack:
-            nets = _load(ctx, spec, values, stack)
+            nets = _load(ctx, spec, values, stack, inputs)
             step = stack.enter_context(progress(spec.name))
             total = (values.get("samples") or 1000) if values.get("random") is not None else None
             update = stack.enter_context(_progress_bar(total))
@@ -208,6 +211,8 @@ def build_command(spec: QuestionSpec) -> click.Command:
                          inputs=inputs, keep=kept)
         render(result, fmt, table=table)
         code = spec.cli_finish(result, kept[0]) if spec.cli_finish is not None else None
+        for line in kept[0].inputs.get("cli_notes", ()):
+            stderr.print(line)
         if code:
             sys.exit(code)
 

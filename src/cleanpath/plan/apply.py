@@ -157,3 +157,38 @@ def apply_schedule(net: Network, schedule: pd.DataFrame, units: pd.DataFrame, *,
 def _arrow_column(s: pd.Series) -> pa.Array:
     a = pa.array(s, from_pandas=True)
     return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+
+
+def after_plan(net: Network, plan, *, through_year: int | None = None, name: str | None = None) -> Network:
+    """The network after a plan's schedule, through its last year (or ``through_year``).
+
+    Parameters
+    ----------
+    net
+        The network the plan was made for.
+    plan
+        The plan's :class:`~cleanpath.result.Result` (as ``cleanpath plan`` returns it): its
+        ``schedule`` table and the vendors and packs it was asked with (``params``).
+    through_year
+        Last year whose replacements are applied (default: the plan's last year).
+    name
+        Name of the returned network (default ``<net>-after-plan``).
+
+    Returns
+    -------
+    Network
+        Replaced elements carry the trusted vendor their operator uses most in the domain; the units
+        are those the plan scheduled (untrusted vendors plus whatever a deadline names).
+    """
+    from cleanpath.analysis.audit import element_deadlines
+    from cleanpath.plan.planner import replacement_units
+
+    p = plan.params
+    untrusted = set(p.get("untrusted_vendors") or p.get("untrusted") or [])
+    packs = list(p.get("policy") or p.get("policies") or [])
+    start = int(p.get("start") or p.get("start_year"))
+    last = through_year if through_year is not None else start + int(p["horizon"]) - 1
+    deadlines = element_deadlines(net, policies=packs) if packs else None
+    units = replacement_units(net, untrusted=untrusted, deadlines=deadlines)
+    return apply_schedule(net, plan.tables["schedule"], units, through_year=last, untrusted=untrusted,
+                          name=name or f"{net.name}-after-plan")

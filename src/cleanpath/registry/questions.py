@@ -270,6 +270,10 @@ def _plan_budget(a: Ask, untrusted) -> Any:
 def _plan(a: Ask) -> Result:
     from cleanpath.plan.planner import run_plan
 
+    save_after = a.values.get("save_after")
+    if save_after is not None and save_after in a.inputs.get("snapshots", ()):
+        raise ValidationError(Problem("a snapshot of this name exists; pick another name or delete it "
+                                      "(`cleanpath snapshots delete NAME`)", column="--save-after", value=save_after))
     packs = _packs(a)
     start = a.values.get("start")
     if start is None:
@@ -282,6 +286,28 @@ def _plan(a: Ask) -> Result:
                  time_limit=a["time_limit"], presolve=a["presolve"], explain=a["explain"], on_step=a.on_step)
     a.notes["policy"] = [p if isinstance(p, str) else p.name for p in packs]
     return r
+
+
+def _plan_save_after(result: Result, a: Ask) -> int | None:
+    """``--save-after NAME``: store the network after the plan (refuses an existing snapshot)."""
+    from cleanpath.plan.apply import after_plan
+
+    name = a.values.get("save_after")
+    if name is None:
+        return None
+    if result.summary.get("status") not in ("Optimal", "Feasible", "Time limit reached"):
+        raise ValidationError(Problem(f"the plan is {result.summary.get('status')}: no after-network to save",
+                                      column="--save-after", value=name))
+    after = after_plan(a.net, result, name=name)
+    workspace = a.inputs["open_workspace"]
+    with workspace() as ws:
+        if name in {s.name for s in ws.snapshots()}:
+            raise ValidationError(Problem("a snapshot of this name exists; pick another name or delete it "
+                                          "(`cleanpath snapshots delete NAME`)", column="--save-after", value=name))
+        ws.write_network(name, after, source=f"cleanpath plan on {a.values['snapshot']}: the network after "
+                                             f"{result.params.get('start')}-{int(result.params.get('start')) + int(result.params.get('horizon')) - 1}")
+    a.inputs.setdefault("cli_notes", []).append(f"saved the network after the plan as snapshot {name!r}")
+    return None
 
 
 def _funding(a: Ask) -> Result:
@@ -546,7 +572,10 @@ QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
          Param("time_limit", "float", "Solver time limit.", default=60.0, min=0, min_open=True, max=3600, unit="s"),
          Param("presolve", "choice", "HiGHS presolve; off is fastest on these models (see docs/benchmarks.md).",
                default="off", choices=("off", "on", "choose")),
-         Param("explain", "bool", "Name the binding constraints, with shadow prices.", default=False)),
+         Param("explain", "bool", "Name the binding constraints, with shadow prices.", default=False),
+         Param("save_after", "text", "Also store the network after the plan (its last year) as this snapshot, "
+                                         "for `cleanpath compare` and the dashboard's Compare.",
+               faces=frozenset({"cli"}), max_length=64, metavar="SNAPSHOT")),
         _plan,
         tables=(TableSpec("schedule", "Replacement schedule: unit, year, cost", {"cost": ("cost", USD)}),
                 TableSpec("years", "Per year: cost, funding, what is left", {"cost": ("cost", USD)}),
@@ -559,7 +588,7 @@ QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
                 ChartSpec("Compliance curve (audit at year end)", "line", "year", ("violations", "warnings"),
                           table="compliance")),
         suite={"explain": True},
-        dashboard="plan"),
+        dashboard="plan", cli_finish=_plan_save_after),
     QuestionSpec(
         "compare", "What changed between two snapshots, and how the findings changed.",
         "What changed from A to B: elements added, removed, re-vendored (by domain and operator) and, "
