@@ -9,7 +9,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
+import os
 import sys
+import threading
+import time
 from typing import Iterator
 
 import click
@@ -112,14 +116,98 @@ def render(result: Result, fmt: str, *, table: str | None = None, limit: int = 3
         con.print(_rich_table(name, df, limit))
 
 
+#: Seconds a command runs before progress lines appear when stderr is not a terminal, so that
+#: quick commands stay silent in scripts and logs (``CLEANPATH_PROGRESS_AFTER`` overrides it).
+PROGRESS_AFTER_S = 2.0
+#: Shortest gap between two progress lines: steps reported many times a second (samples, chunks)
+#: then cost a line a second at most, and the latest step is still shown.
+PROGRESS_GAP_S = 1.0
+
+
+def _progress_after() -> float:
+    raw = os.environ.get("CLEANPATH_PROGRESS_AFTER")
+    try:
+        return max(0.0, float(raw)) if raw not in (None, "") else PROGRESS_AFTER_S
+    except ValueError:
+        return PROGRESS_AFTER_S
+
+
+class _Lines:
+    """Plain timestamped progress lines on a non-terminal stderr (logs, CI, ``2> file``).
+
+    A line is ``[12.3s] generate: placing sites``: the seconds since the command started, the
+    command and its current step. Nothing is written before ``after`` seconds have passed; from
+    then on each step is written once (a ticker thread writes the step still running when the
+    threshold passes), at most one line per :data:`PROGRESS_GAP_S`, and a final ``done`` line
+    if anything was written.
+    """
+
+    def __init__(self, description: str, stream, after: float):
+        self.description = description
+        self.stream = stream
+        self.after = after
+        self.t0 = time.monotonic()
+        self.current = description
+        self.shown: str | None = None
+        self.last = -math.inf
+        self.wrote = False
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._tick, name="cleanpath-progress", daemon=True)
+
+    def _write(self, now: float, text: str) -> None:
+        try:
+            self.stream.write(f"[{now - self.t0:.1f}s] {text}\n")
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed or broken stderr must not fail the command
+            pass
+        self.shown, self.last, self.wrote = text, now, True
+
+    def _maybe(self, now: float) -> None:
+        # Called with the lock held.
+        if (now - self.t0 >= self.after and self.current != self.shown
+                and now - self.last >= PROGRESS_GAP_S):
+            self._write(now, self.current)
+
+    def _tick(self) -> None:
+        while not self.stop.wait(0.2):
+            with self.lock:
+                self._maybe(time.monotonic())
+
+    def step(self, text: str) -> None:
+        with self.lock:
+            self.current = f"{self.description}: {text}"
+            self._maybe(time.monotonic())
+
+    def __enter__(self) -> "_Lines":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+        with self.lock:
+            if self.wrote:
+                self._write(time.monotonic(), f"{self.description}: " + ("done" if exc[0] is None else "stopped"))
+
+
 @contextlib.contextmanager
 def progress(description: str) -> Iterator:
-    """A spinner with a changing description on stderr, only when stderr is a terminal.
+    """Progress of a command on stderr; stdout is never touched.
 
-    Yields a function that sets the current step's description.
+    On a terminal: a spinner whose text follows the current step. Otherwise (a pipe, a log file,
+    CI): plain lines such as ``[12.3s] generate: placing sites``, but only for commands that run
+    longer than :data:`PROGRESS_AFTER_S` seconds, and at most one line per step (see
+    :class:`_Lines`).
+
+    Yields
+    ------
+    callable
+        ``step(text)``: sets the current step's description.
     """
     if not sys.stderr.isatty():
-        yield lambda _s: None
+        with _Lines(description, sys.stderr, _progress_after()) as lines:
+            yield lines.step
         return
     with stderr.status(description) as status:
         yield lambda s: status.update(f"{description}: {s}")
