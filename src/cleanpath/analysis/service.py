@@ -40,7 +40,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from cleanpath.geo.sphere import EARTH_RADIUS_M, haversine_m  # noqa: F401 (re-exported for outage)
+from cleanpath.geo.sphere import RADIUS_TOLERANCE_M  # noqa: F401 (one tolerance, re-exported)
 from cleanpath.model.schema import ROLES, USER_PLANE_ROLES
 
 #: Key of the service index in ``Network.cache``.
@@ -51,8 +51,6 @@ GATEWAY_ROLES = ("gateway.internet", "gateway.interconnect")
 DEPENDENCY_KINDS = ("control", "anchor")
 #: The link kind of management (``a`` is managed by ``b``): not a forwarding dependency.
 MANAGEMENT_KIND = "management"
-#: A point within a radius plus this (1 mm) counts as inside, as in :mod:`cleanpath.geo.sphere`.
-RADIUS_TOLERANCE_M = 1e-3
 
 
 # --- small vectorised helpers ---------------------------------------------------------------------
