@@ -289,7 +289,8 @@ def test_generated_demands_start_at_every_cell(de):
     ims_dcs = set(de.elements.loc[de.elements["role"] == "core.ims", "site_id"])
     to_ims = d[d["b_site"].isin(ims_dcs)]
     assert set(to_ims["a_site"]) == set(cells)
-    assert (sites.loc[to_ims["a_site"], "operator_id"].to_numpy() == sites.loc[to_ims["b_site"], "operator_id"].to_numpy()).all()
+    op_of = sites["operator_id"]
+    assert (op_of.loc[to_ims["a_site"]].to_numpy() == op_of.loc[to_ims["b_site"]].to_numpy()).all()
     # volumes add up to subscribers x busy-hour traffic (the on-net share runs between hubs)
     total = float(sites.loc[cells, "subscribers"].sum()) * 0.15 / 1000
     assert float(d["volume"].sum()) == pytest.approx(total, rel=1e-3)

@@ -376,7 +376,8 @@ class ServiceIndex:
         subs = net.sites["subscribers"].to_numpy(dtype="float64", na_value=0.0)
         return cls(graph=g, n=n, is_gateway=is_gw, is_radio=is_radio,
                    is_user_plane=role_in(USER_PLANE_ROLES), transport=transport, dep=dep,
-                   dep_t=dep.T.tocsr(), fwd=fwd, fwd_t=fwd.T.tocsr(), mgmt=mgmt, mgmt_t=mgmt.T.tocsr(), forest=Forest.build(transport, is_gw), site=site,
+                   dep_t=dep.T.tocsr(), fwd=fwd, fwd_t=fwd.T.tocsr(), mgmt=mgmt, mgmt_t=mgmt.T.tocsr(),
+                   forest=Forest.build(transport, is_gw), site=site,
                    operator=site_ops[site] if n else np.empty(0, np.int64),
                    domain=np.asarray(g.domain, dtype=np.int64),
                    operators=np.asarray(operators, dtype=object), site_operator=site_ops,

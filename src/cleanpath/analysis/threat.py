@@ -145,7 +145,8 @@ def encrypted_pairs(net, idx: ServiceIndex) -> np.ndarray:
     if col is None or not len(net.links):
         return np.empty(0, dtype=np.int64)
     enc = col.to_numpy(dtype=bool, na_value=False)
-    tr = (np.asarray(g.link_kind) == LINK_KINDS.index("transport")) & (g.link_a >= 0) & (g.link_b >= 0) & (g.link_a != g.link_b)
+    tr = ((np.asarray(g.link_kind) == LINK_KINDS.index("transport")) & (g.link_a >= 0) & (g.link_b >= 0)
+          & (g.link_a != g.link_b))
     keys = _pair_key(g.link_a[tr], g.link_b[tr], n)
     plain = np.unique(keys[~enc[tr]])
     return np.setdiff1d(np.unique(keys[enc[tr]]), plain, assume_unique=True)
