@@ -341,3 +341,14 @@ def test_map_trust_never_names_files_and_long_values_are_422(seed_ws, tmp_path):
             r = c.get("/api/snapshots/de/map", params={"trust": trust}, headers=h)
             assert r.status_code == 422, (trust[:20], r.status_code, r.text[:200])
         assert c.get("/api/snapshots/de/map", params={"trust": "huawei,zte"}, headers=h).status_code == 200
+        r = c.post("/api/questions/clean-path?wait=60", json={"snapshot": "de", "trust": "y" * 300}, headers=h)
+        assert r.status_code == 422, r.text[:300]
+
+
+def test_secrets_and_the_audit_log_are_never_cached(seed_ws, tmp_path):
+    with Running(seed_ws, tmp_path) as s:
+        c, h = s.client, s.h["admin"]
+        for r in (c.post("/api/tokens", json={"role": "viewer"}, headers=h), c.get("/api/tokens", headers=h),
+                  c.get("/api/audit", headers=h), c.get("/api/whoami", headers=h),
+                  c.get("/api/whoami", headers={"Authorization": "Bearer nope"}), c.get("/health")):
+            assert r.headers["cache-control"] == "no-store", r.request.url

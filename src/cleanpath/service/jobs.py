@@ -315,6 +315,10 @@ class JobManager:
                 j.outcome.result(timeout=left)
             except Exception:
                 pass
+        self._drop_pool()
+
+    def _drop_pool(self) -> None:
+        """Stop the workers (terminating busy ones) and the progress reader."""
         if self._pool is not None:
             self._pool.stop()  # terminates workers still busy after the drain
             self._pool.join(timeout=10)
@@ -345,9 +349,15 @@ class JobManager:
             if same is not None:
                 return same
             pool = self._ensure_pool()
+            args = (run_question, job.time_limit, job.job_id, job.question, job.params, exports)
+            try:
+                job.future = pool.submit(*args)
+            except RuntimeError:  # the pool broke (its forkserver died): replace it once, then give up
+                log.error("the worker pool was broken; starting a new one")
+                self._drop_pool()
+                job.future = self._ensure_pool().submit(*args)
             self._jobs[job.job_id] = job
             self._active[job.result_id] = job
-            job.future = pool.submit(run_question, job.time_limit, job.job_id, job.question, job.params, exports)
             self._forget_old()
         job.future.add_done_callback(lambda f, j=job: self._finish(j, f))
         return job
