@@ -102,6 +102,9 @@ class ExplainIndex:
     operator: np.ndarray
     operator_has_gateway: np.ndarray
     reason: np.ndarray
+    roles: np.ndarray
+    element_index: pd.Index
+    site_index: pd.Index
     _trees: dict | None = None
 
     @classmethod
@@ -148,9 +151,14 @@ class ExplainIndex:
         assign(cut & ~comp_gw[comp] & ~op_gw[operator], "no gateway in operator")
         assign(cut & ~comp_gw[comp], "no transport path to gateway")
         assign(cut, "transport path through elements that do not serve")
+        # plain object indexes: pandas builds their hash tables once, so looking a name up is
+        # cheap on every later call (an Arrow lookup would hash all ids each time)
         return cls(serving=serving, in_service=in_service, is_gateway=is_gw, transport=transport,
                    component=comp, component_has_gateway=comp_gw, operator=operator,
-                   operator_has_gateway=op_gw, reason=reason)
+                   operator_has_gateway=op_gw, reason=reason,
+                   roles=np.asarray(ROLES, dtype=object)[g.role],
+                   element_index=pd.Index(g.element_ids.to_numpy(dtype=object)),
+                   site_index=pd.Index(net.sites["site_id"].to_numpy(dtype=object)))
 
     # -- breadth-first trees towards the gateways (for witness paths) -----------------------------
     def tree(self, which: str) -> np.ndarray:
@@ -287,7 +295,7 @@ def _element_chain(net: Network, idx: ExplainIndex, e: int, depth: int, start_st
     """Requirement rows of element ``e`` and its first broken blocking requirement (or None)."""
     g = net.graph()
     ids = g.element_ids
-    roles = np.asarray(ROLES, dtype=object)[g.role]
+    roles = idx.roles
     kinds = blocking_kinds()
     rows: list[dict] = []
     me = str(ids[e])
@@ -436,7 +444,7 @@ def run_explain(net: Network, *, target: str) -> Result:
     target = str(target).strip()
     idx = ExplainIndex.of(net)
     g = net.graph()
-    pos = int(g.positions([target])[0]) if g.n else -1
+    pos = int(idx.element_index.get_indexer([target])[0]) if g.n else -1
     params = {"target": target}
     if pos >= 0:
         rows, first, root = _explain_element(net, idx, pos)
@@ -445,7 +453,7 @@ def run_explain(net: Network, *, target: str) -> Result:
                       summary={"kind": "element", "target": target, "serves": bool(idx.serving[pos]),
                                "first_broken": _public(first), "root_cause": _public(root)},
                       tables={"chain": chain})
-    site_pos = pd.Index(net.sites["site_id"].astype(str)).get_indexer([target])[0]
+    site_pos = int(idx.site_index.get_indexer([target])[0])
     if site_pos < 0:
         raise _unknown(net, target)
     svc = service_model.ServiceIndex.of(net)
