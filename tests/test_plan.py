@@ -777,3 +777,17 @@ def test_plan_json_on_stdout_parses_in_a_subprocess(tmp_path):
     assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout)
     assert r["question"] == "plan" and "HiGHS" not in out.stdout
+
+
+def test_explain_names_a_binding_cap(tmp_path):
+    from cleanpath.policy.loader import load_policy, rules_of
+
+    pack = tmp_path / "cap-test.yaml"
+    pack.write_text(CAP_PACK.format(pct=50, measure="sites", deadline="2027-12-31"))
+    net = net_with([{"vendor": "huawei", "cost": 10_000.0} for _ in range(4)])
+    r = plan_replacement(net, untrusted=UNTRUSTED, start_year=2027, horizon=2, budget=1e9, costs=_no_visit(),
+                         objective="cost", explain=True, cap_rules=rules_of([load_policy(str(pack))]))
+    # 4 Huawei sites of 4: at most 50 % by the end of 2027, so exactly 2 replaced in 2027 and no more
+    assert r.tables["years"]["units"].tolist() == [2, 0]
+    assert any(c.startswith("cap cap-test/ran-cap op by 2027") for c in r.summary["binding_constraints"])
+    assert r.tables["caps"]["share_after_plan"].tolist() == [50.0]

@@ -741,6 +741,15 @@ def _binding(built: _Built, sol: Solution, s: PlanSettings, cls: pd.DataFrame) -
         if slack < unit - 1e-9:
             rows.append({"constraint": names[r], "limit": float(hi[r]), "used": float(act[r]),
                          "slack": float(slack), "shadow_price": float(duals[r])})
+    if built.cap_rows is not None:
+        lo = np.asarray(built.model.rows_lo)
+        for k, r in enumerate(built.cap_rows):
+            contrib = cls[f"cap_{k}"].to_numpy(dtype=float)
+            smallest = float(contrib[contrib > 0].min()) if (contrib > 0).any() else 0.0
+            slack = act[r] - lo[r]
+            if slack < smallest - 1e-9:  # not even one unit fewer would still meet the cap
+                rows.append({"constraint": names[r], "limit": float(lo[r]), "used": float(act[r]),
+                             "slack": float(slack), "shadow_price": float(duals[r])})
     dl = _deadline_years(cls)
     for k, r in enumerate(built.deadline_rows):
         c = built.deadline_class[k]
