@@ -791,3 +791,20 @@ def test_explain_names_a_binding_cap(tmp_path):
     assert r.tables["years"]["units"].tolist() == [2, 0]
     assert any(c.startswith("cap cap-test/ran-cap op by 2027") for c in r.summary["binding_constraints"])
     assert r.tables["caps"]["share_after_plan"].tolist() == [50.0]
+
+
+def test_violations_left_at_the_end_come_only_from_unencoded_rules():
+    """With clean-path rules (which a schedule over units cannot encode) some violations may stay;
+    the plan lists those rules and counts their violations apart: the rest is zero."""
+    from cleanpath.demo import build_example
+    from cleanpath.plan.planner import run_plan
+
+    net = build_example(scale=0.01, seed=7)
+    r = run_plan(net, policies="de-2024,eu-toolbox,us-clean-path", start_year=2027, horizon=4, budget=1e12,
+                 objective="cost")
+    assert r.summary["status"] == "Optimal"
+    un = r.tables["unencoded_rules"]
+    assert (un["kind"] == "clean_path").any()
+    assert r.summary["violations_at_end"] == r.summary["violations_at_end_from_unencoded_rules"]
+    curve = r.tables["compliance"]
+    assert (curve["violations_from_unencoded_rules"] <= curve["violations"]).all()

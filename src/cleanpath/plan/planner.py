@@ -770,7 +770,7 @@ _ELEMENT_KINDS = ("forbid", "remove_by", "no_new", "funding")
 
 def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFrame, policies,
                      start_year: int, horizon: int, untrusted: set[str] | None = None,
-                     jurisdiction: bool = True) -> pd.DataFrame:
+                     jurisdiction: bool = True, unencoded: Sequence[str] = ()) -> pd.DataFrame:
     """Findings at the end of each plan year with the schedule applied, from the audit engine.
 
     The network of 31 December of year Y is the network with every unit scheduled up to Y replaced
@@ -800,12 +800,16 @@ def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFram
         Vendors that get no replacement contracts (default: the catalogue's untrusted ones).
     jurisdiction
         Apply each pack only in its countries.
+    unencoded
+        Keys (``pack/rule_id``) of rules the plan did not encode: their violations are also
+        counted apart, in ``violations_from_unencoded_rules``.
 
     Returns
     -------
     DataFrame
         year, as_of, violations, warnings, info (finding counts), elements_in_violation (elements
-        with a violation from an element rule) and elements_replaced (cumulative).
+        with a violation from an element rule), elements_replaced (cumulative) and
+        violations_from_unencoded_rules.
     """
     from cleanpath.model.vendors import default_untrusted
     from cleanpath.plan.apply import apply_schedule, element_replacement_year, replacement_vendors
@@ -834,9 +838,13 @@ def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFram
     rows = []
     snap_ctx, snap_replaced = before, 0
     engine = default_engine()
+    skipped = set(unencoded)
+    el_skip = np.array([r.key in skipped for r in element_rules], dtype=bool)
+    other_skip = np.array([r.key in skipped for r in other_rules], dtype=bool)
     for y, day in zip(range(first, last + 1), days):
         gone = replaced_in <= y
         counts = np.zeros(3, dtype=np.int64)   # info, warning, violation
+        from_unencoded = 0
         violating = np.zeros(len(gone), dtype=bool)
         for ctx, mine in ((before, ~gone), (after, gone)):
             if ctx is None or not element_rules or not mine.any():
@@ -846,6 +854,8 @@ def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFram
                 counts[b.severity] += int(np.count_nonzero(hit))
                 if b.severity == 2:
                     violating |= hit
+                    if el_skip[b.rule]:
+                        from_unencoded += int(np.count_nonzero(hit))
         n_gone = int(np.count_nonzero(gone))
         if other_rules:
             if n_gone != snap_replaced:  # the network changed since the last snapshot audited
@@ -853,13 +863,16 @@ def compliance_curve(net: Network, schedule: pd.DataFrame, *, units: pd.DataFram
                                       replacement=vendors, replaced_in=replaced_in,
                                       name=f"{net.name}-after-{y}")
                 snap_ctx, snap_replaced = AuditContext.of(snap), n_gone
-            counts += rule_counts(evaluate(snap_ctx, other_rules, day, jurisdiction=jurisdiction,
-                                           clean_path=engine)).sum(axis=0)
+            per_rule = rule_counts(evaluate(snap_ctx, other_rules, day, jurisdiction=jurisdiction,
+                                            clean_path=engine))
+            counts += per_rule.sum(axis=0)
+            from_unencoded += int(per_rule[other_skip, 2].sum())
         rows.append({"year": y, "as_of": day, "violations": int(counts[2]), "warnings": int(counts[1]),
                      "info": int(counts[0]), "elements_in_violation": int(np.count_nonzero(violating)),
-                     "elements_replaced": n_gone})
+                     "elements_replaced": n_gone, "violations_from_unencoded_rules": from_unencoded})
     return pd.DataFrame(rows, columns=["year", "as_of", "violations", "warnings", "info",
-                                       "elements_in_violation", "elements_replaced"])
+                                       "elements_in_violation", "elements_replaced",
+                                       "violations_from_unencoded_rules"])
 
 
 def run_plan(net: Network, *, policies, start_year: int, horizon: int, budget, crews: float | None = None,
@@ -918,10 +931,15 @@ def run_plan(net: Network, *, policies, start_year: int, horizon: int, budget, c
     result.summary["funding_share"] = share
     if result.tables["years"] is not None and len(result.tables["years"]):
         step("compliance curve")
+        un = result.tables["unencoded_rules"]
         curve = compliance_curve(net, result.tables["schedule"], units=units, policies=policies,
-                                 start_year=start_year, horizon=horizon, untrusted=vendors)
+                                 start_year=start_year, horizon=horizon, untrusted=vendors,
+                                 unencoded=(un["pack"].astype(str) + "/" + un["rule_id"].astype(str)).tolist())
         result.tables["compliance"] = curve
+        # every violation left at the end comes from a rule the plan lists as not encoded
         result.summary["violations_at_end"] = int(curve["violations"].iloc[-1])
+        result.summary["violations_at_end_from_unencoded_rules"] = int(
+            curve["violations_from_unencoded_rules"].iloc[-1])
     return result
 
 
