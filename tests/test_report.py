@@ -12,6 +12,9 @@ from cleanpath.demo import run_demo
 from cleanpath.suite import suite_questions
 
 QUESTIONS = suite_questions()
+#: Sections of the report: one per question, the outage once per threat mode.
+SECTIONS = [s for q in QUESTIONS for s in ([f"outage-{m}" for m in ("fail", "kill", "intercept")]
+                                            if q == "outage" else [q])]
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +25,9 @@ def demo(tmp_path_factory):
 
 def test_demo_asks_every_question(demo):
     _, result = demo
-    assert result.tables["questions"]["question"].tolist() == list(QUESTIONS)
+    asked = result.tables["questions"]["question"].tolist()
+    assert [q.split(" ")[0] for q in asked] == [s.split("-")[0] if s.startswith("outage") else s for s in SECTIONS]
+    assert {"outage (fail)", "outage (kill)", "outage (intercept)"} <= set(asked)
     assert result.summary["sensitive_sites"] > 0 and result.summary["elements"] > 1000
     assert all(result.tables["questions"]["headline"].str.len() > 0)
 
@@ -30,8 +35,11 @@ def test_demo_asks_every_question(demo):
 def test_report_has_a_section_per_question_and_no_external_assets(demo):
     out, result = demo
     html = (out / "report.html").read_text(encoding="utf-8")
-    for q in QUESTIONS:
-        assert f"<section id='{q}'>" in html, q
+    for s in SECTIONS:
+        assert f"<section id='{s}'>" in html, s
+    # the three threat modes each show their own figures
+    for key in ("unmanaged_elements", "killable_elements", "intercept_traffic_share"):
+        assert f"<dt>{key}</dt>" in html, key
     assert "<section id='map'>" in html and "<circle" in html
     # self-contained: no scripts, stylesheets or images fetched from anywhere
     assert not re.search(r"<(script|link|img)\b[^>]*\b(src|href)=", html)
@@ -45,7 +53,7 @@ def test_report_command_on_a_stored_snapshot(demo, tmp_path):
                                  "2026-11-21", "--out", str(target)])
     assert r.exit_code == 0, r.output
     text = target.read_text(encoding="utf-8")
-    assert "cleanpath report: de" in text and text.count("<section id=") == len(QUESTIONS) + 1
+    assert "cleanpath report: de" in text and text.count("<section id=") == len(SECTIONS) + 1
 
 
 def test_report_on_a_missing_snapshot_exits_2(demo, tmp_path):

@@ -52,17 +52,22 @@ def suite_questions() -> tuple[str, ...]:
     return tuple(name for name, spec in QUESTIONS.items() if spec.suite is not None)
 
 
-def suite_values(name: str, settings: SuiteSettings) -> dict[str, Any]:
-    """The parameters the suite asks ``name`` with (everything else: the registry's defaults)."""
+def suite_values(name: str, settings: SuiteSettings) -> list[dict[str, Any]]:
+    """The parameters the suite asks ``name`` with, once per scenario the registry lists
+    (everything else: the registry's defaults)."""
     spec = QUESTIONS[name]
     names = {p.name for p in spec.params}
-    values: dict[str, Any] = dict(spec.suite or {})
-    if settings.as_of is not None and "as_of" in names:
-        values["as_of"] = settings.as_of
-    if settings.policy is not None and "policy" in names:
-        values["policy"] = list(settings.policy)
-    values.update(settings.overrides.get(name, {}))
-    return values
+    scenarios = spec.suite if isinstance(spec.suite, (list, tuple)) else [spec.suite or {}]
+    out = []
+    for scenario in scenarios:
+        values: dict[str, Any] = dict(scenario)
+        if settings.as_of is not None and "as_of" in names:
+            values["as_of"] = settings.as_of
+        if settings.policy is not None and "policy" in names:
+            values["policy"] = list(settings.policy)
+        values.update(settings.overrides.get(name, {}))
+        out.append(values)
+    return out
 
 
 def run_suite(net: Network, settings: SuiteSettings | None = None, *,
@@ -82,10 +87,11 @@ def run_suite(net: Network, settings: SuiteSettings | None = None, *,
             continue
         step(name)
         if name == "compare":
-            out[name] = _compare_plan(net, out.get("plan") or ask(QUESTIONS["plan"], net, suite_values("plan", s)), s)
+            plan = out["plan"][0] if "plan" in out else ask(QUESTIONS["plan"], net, suite_values("plan", s)[0])
+            out[name] = [_compare_plan(net, plan, s)]
         else:
-            out[name] = ask(QUESTIONS[name], net, suite_values(name, s), on_step=step)
-    return list(out.values())
+            out[name] = [ask(QUESTIONS[name], net, values, on_step=step) for values in suite_values(name, s)]
+    return [r for rs in out.values() for r in rs]
 
 
 def _compare_plan(net: Network, plan: Result, s: SuiteSettings) -> Result:
@@ -122,4 +128,8 @@ def headline(r: Result) -> str:
 
 
 def headlines(results: list[Result]) -> pd.DataFrame:
-    return pd.DataFrame({"question": [r.question for r in results], "headline": [headline(r) for r in results]})
+    """One row per result: its question (and scenario, when asked more than once) and headline."""
+    from cleanpath.report.html import section_keys
+
+    return pd.DataFrame({"question": [title for _a, title in section_keys(results)],
+                         "headline": [headline(r) for r in results]})

@@ -154,8 +154,8 @@ class QuestionSpec:
     charts
         Charts the report draws.
     suite
-        The settings the demo and report ask it with (added to the registry's defaults), or
-        ``None`` to leave it out of the suite.
+        The settings the demo and report ask it with (added to the registry's defaults), a tuple
+        of such settings to ask it once per scenario, or ``None`` to leave it out of the suite.
     dashboard
         The dashboard tab that asks it.
     cli_finish
@@ -171,7 +171,7 @@ class QuestionSpec:
     tables: tuple[TableSpec, ...] = ()
     headline: tuple[str, ...] = ()
     charts: tuple[ChartSpec, ...] = ()
-    suite: Mapping[str, Any] | None = field(default_factory=dict)
+    suite: Mapping[str, Any] | tuple[Mapping[str, Any], ...] | None = field(default_factory=dict)
     dashboard: str | None = None
     cli_finish: Callable[[Result, "Ask"], int | None] | None = None
 

@@ -42,11 +42,14 @@ def _bars(df: pd.DataFrame, label: str, value: str, *, top: int = 15, colour: st
 
 
 def charts_for(results: list[Result]) -> dict[str, dict[str, str]]:
-    """Charts per question name, as the registry declares them (:class:`cleanpath.registry.ChartSpec`)."""
+    """Charts per report section (see :func:`cleanpath.report.html.section_keys`), as the registry
+    declares them (:class:`cleanpath.registry.ChartSpec`)."""
     from cleanpath.registry import QUESTIONS
 
+    from cleanpath.report.html import section_keys
+
     out: dict[str, dict[str, str]] = {}
-    for r in results:
+    for r, (anchor, _title) in zip(results, section_keys(results)):
         spec = QUESTIONS.get(r.question) or QUESTIONS.get(r.question.split("-")[0])
         c: dict[str, str] = {}
         for chart in spec.charts if spec is not None else ():
@@ -61,5 +64,5 @@ def charts_for(results: list[Result]) -> dict[str, dict[str, str]]:
             else:
                 c[chart.title] = line_chart_svg(df[chart.x].tolist(),
                                                 {y.replace("_", " "): df[y].astype(float).tolist() for y in chart.y})
-        out[r.question] = {k: v for k, v in c.items() if v}
+        out[anchor] = {k: v for k, v in c.items() if v}
     return out

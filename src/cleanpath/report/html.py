@@ -151,13 +151,34 @@ def map_svg(net: Network, *, untrusted: Iterable[str], width: int = 560, height:
             f"style='background:#eef3f8;border-radius:6px'>{dots}{''.join(rings)}</svg>")
 
 
-def section_html(result: Result, *, charts: dict[str, str] | None = None) -> str:
+def section_keys(results: list[Result]) -> list[tuple[str, str]]:
+    """(anchor, title) of each result's section: the question, and what differs when a question
+    is asked more than once (``outage (kill)``)."""
+    by_q: dict[str, list[int]] = {}
+    for i, r in enumerate(results):
+        by_q.setdefault(r.question, []).append(i)
+    out = [(r.question, r.question) for r in results]
+    for q, idx in by_q.items():
+        if len(idx) < 2:
+            continue
+        keys = sorted({k for i in idx for k in results[i].params})
+        differ = [k for k in keys if len({repr(results[i].params.get(k)) for i in idx}) > 1]
+        for n, i in enumerate(idx):
+            what = ", ".join(str(results[i].params.get(k)) for k in differ) or str(n + 1)
+            slug = "-".join(str(results[i].params.get(k)) for k in differ) or str(n + 1)
+            out[i] = (f"{q}-{slug}", f"{q} ({what})")
+    return out
+
+
+def section_html(result: Result, *, charts: dict[str, str] | None = None, anchor: str | None = None,
+                 title: str | None = None) -> str:
     """One question's section: summary, parameters, optional charts and its tables."""
-    anchor = html.escape(result.question)
+    heading = html.escape(title or result.question)
+    anchor = html.escape(anchor or result.question)
     summary = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(_fmt(v))}</dd>"
                       for k, v in result.summary.items())
     params = ", ".join(f"{k}={_fmt(v)}" for k, v in result.params.items())
-    body = [f"<section id='{anchor}'><h2>{anchor}</h2>"]
+    body = [f"<section id='{anchor}'><h2>{heading}</h2>"]
     if params:
         body.append(f"<p class='params'>parameters: {html.escape(params)}</p>")
     body.append(f"<dl class='summary'>{summary}</dl>")
@@ -187,7 +208,7 @@ def write_report(out: str | Path, *, results: list[Result], network: Network | N
     title
         Page title.
     charts
-        Extra inline SVG charts per question name: ``{question: {title: svg}}``.
+        Extra inline SVG charts per section (:func:`section_keys`' anchors): ``{anchor: {title: svg}}``.
     intro
         A paragraph of HTML-escaped text under the title.
 
@@ -200,7 +221,8 @@ def write_report(out: str | Path, *, results: list[Result], network: Network | N
     out.parent.mkdir(parents=True, exist_ok=True)
     charts = charts or {}
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    nav = "".join(f"<a href='#{html.escape(r.question)}'>{html.escape(r.question)}</a>" for r in results)
+    keys = section_keys(results)
+    nav = "".join(f"<a href='#{html.escape(a)}'>{html.escape(t)}</a>" for a, t in keys)
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
              f"<meta name='viewport' content='width=device-width,initial-scale=1'><style>{_CSS}</style></head><body>",
              f"<header><h1>{html.escape(title)}</h1><p>cleanpath {__version__} · generated {now}"
@@ -210,8 +232,8 @@ def write_report(out: str | Path, *, results: list[Result], network: Network | N
     parts.append(f"<nav>{nav}</nav>")
     if network is not None:
         parts.append(f"<section id='map'><h2>map</h2>{map_svg(network, untrusted=untrusted)}</section>")
-    for r in results:
-        parts.append(section_html(r, charts=charts.get(r.question)))
+    for r, (anchor, heading) in zip(results, keys):
+        parts.append(section_html(r, charts=charts.get(anchor), anchor=anchor, title=heading))
     parts.append("</main></body></html>")
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text("".join(parts), encoding="utf-8")
