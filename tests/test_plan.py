@@ -808,3 +808,16 @@ def test_violations_left_at_the_end_come_only_from_unencoded_rules():
     assert r.summary["violations_at_end"] == r.summary["violations_at_end_from_unencoded_rules"]
     curve = r.tables["compliance"]
     assert (curve["violations_from_unencoded_rules"] <= curve["violations"]).all()
+
+
+def test_nothing_to_replace_still_reports_caps_and_unencoded_rules(tmp_path):
+    from cleanpath.plan.planner import run_plan
+
+    net = net_with([{"vendor": "ericsson", "cost": 1.0}, {"vendor": "nokia", "cost": 1.0}])
+    r = run_plan(net, policies="de-2024,us-clean-path", start_year=2027, horizon=2, budget=1e6)
+    assert r.summary["status"] == "nothing to replace"
+    assert "unencoded_rules" in r.tables and r.summary["unencoded_rules"] == len(r.tables["unencoded_rules"])
+    pack = tmp_path / "cap-test.yaml"
+    pack.write_text(CAP_PACK.format(pct=10, measure="sites", deadline="2027-12-31").replace("[huawei]", "[ericsson]"))
+    r = run_plan(net, policies=str(pack), start_year=2027, horizon=2, budget=1e6, untrusted=["huawei"])
+    assert r.summary["status"] == "infeasible" and "unreachable_cap" in r.summary

@@ -614,11 +614,17 @@ def _plan(net: Network, *, untrusted, start_year, horizon, budget, deadlines, cr
     params = {"untrusted": sorted(untrusted), "start_year": start_year, "horizon": horizon,
               "budget": list(s.budget), "crews": crews, "funding_share": funding_share,
               "objective": objective, "discount_rate": discount_rate, "gap": gap, "presolve": presolve}
-    if units.empty:
-        return Result("plan", net.name, params, {"status": "nothing to replace", "units": 0},
-                      {"schedule": units.drop(columns=["element_ids"]), "years": pd.DataFrame(),
-                       "binding": pd.DataFrame()}), units
     caps, cap_notes = cap_requirements(net, cap_rules, units, start_year=start_year, horizon=horizon)
+    if units.empty:
+        summary = {"status": "nothing to replace", "units": 0}
+        if caps.k:  # a cap over equipment the plan may not touch: no schedule can meet it
+            summary.update({"status": "infeasible", "unreachable_cap": (
+                f"{caps.names[0]}: the cap needs {caps.need[0]:,.6g} removed, but nothing the plan may "
+                "replace holds any of it")})
+        return Result("plan", net.name, params, summary,
+                      {"schedule": units.drop(columns=["element_ids"]), "years": pd.DataFrame(),
+                       "binding": pd.DataFrame(), "caps": caps.table,
+                       "unencoded_rules": pd.DataFrame(cap_notes, columns=UNENCODED_COLUMNS)}), units
     cls, class_of_unit = unit_classes(units, s, aggregate=aggregate, cap_contrib=caps.contrib)
     built = _build(cls, s, caps=caps)
     sol = _solve(built, s)
