@@ -292,3 +292,22 @@ def test_explain_and_diagnosis_agree_with_a_plain_fixpoint(net):
         own = chain[chain["depth"] == 0]
         # serving <=> every blocking requirement of the element itself holds
         assert bool((own["ok"] | ~own["blocking"]).all()) == (e in serving)
+
+
+def test_a_lost_manager_is_shown_but_does_not_stop_forwarding():
+    """Management is not forwarding: a baseband whose EMS cannot serve still serves, unmanaged."""
+    net = net_of([
+        ("inet", "gateway.internet", "juniper", "none", True),
+        ("rt", "transport.router", "cisco", "none", True),
+        ("bb", "ran.baseband", "huawei", "4G", True),
+        ("ems", "mgmt.ems", "huawei", "none", True),
+    ], [("inet", "rt", "transport"), ("rt", "bb", "transport"), ("bb", "ems", "management")])
+    assert "management" not in service_model.DEPENDENCY_KINDS
+    res = run_explain(net, target="bb")
+    assert res.summary["serves"] is True and res.summary["first_broken"] is None
+    m = res.tables["chain"].query("requirement.str.startswith('managed-by')").iloc[0]
+    assert (m["element_id"], m["ok"], m["blocking"]) == ("ems", False, False)
+    assert "unmanaged" in m["detail"]
+    diag = serving_diagnosis(net).set_index("reason")
+    assert diag["elements"].to_dict() == {r: (1 if r == "no transport path to gateway" else 0) for r in REASONS}
+    assert diag.loc["no transport path to gateway", "example"] == "ems"

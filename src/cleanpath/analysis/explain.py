@@ -243,8 +243,9 @@ def serving_diagnosis(net: Network) -> pd.DataFrame:
     first = np.full(len(REASONS), -1, dtype=np.int64)
     hit = np.flatnonzero(idx.reason >= 0)
     codes = idx.reason[hit]
-    # the first element of each reason: positions are increasing, so a reversed scatter keeps the first
-    first[codes[::-1]] = hit[::-1]
+    # the first element of each reason (``hit`` is increasing, so the first occurrence of a code)
+    present, at = np.unique(codes, return_index=True)
+    first[present] = hit[at]
     example = [ids[i] if i >= 0 else None for i in first]
     return pd.DataFrame({"reason": list(REASONS), "elements": counts.astype(np.int64), "example": example})
 
