@@ -268,3 +268,79 @@ def test_unreadable_file_is_a_clean_error(tmp_path):
     assert p.returncode == 0, p.stderr[-2000:]
     assert p.stdout.strip() == f"{f} | permission denied: this user may not read the file " \
                                "(check its permissions and those of its directories)"
+
+
+# -- parsed trees (JSON, GML) and blank-line floods --------------------------------------------
+
+
+def test_json_bom_of_empty_objects_is_refused_before_parsing(tmp_path):
+    # 60 MB of "{}," parses to ~1.5 GB of dicts; its estimate refuses it before json.loads.
+    f = tmp_path / "bom.json"
+    with f.open("wb") as out:
+        out.write(b'{"bomFormat":"CycloneDX","specVersion":"1.5","components":[')
+        chunk = b"{}," * (1 << 20)
+        for _ in range(20):
+            out.write(chunk)
+        out.write(b"{}]}")
+    code, err, peak = run_cli(tmp_path, "import", "cyclonedx", str(f))
+    assert_clean_refusal(code, err, str(f), "once parsed", "CLEANPATH_MAX_TREE_BYTES")
+    assert peak < MEMORY_BUDGET, f"peak RSS {peak / 2**20:.0f} MiB"
+
+
+def test_gml_of_millions_of_tokens_is_refused_before_parsing(tmp_path):
+    # ~5 M tokens (about 35 MB): parsed into located attributes it would take well over 1 GB.
+    f = tmp_path / "net.gml"
+    node = "".join(f"  node [\n    id {i}\n    label \"n{i}\"\n  ]\n" for i in range(1000)).encode()
+    with f.open("wb") as out:
+        out.write(b"graph [\n")
+        for _ in range(800):
+            out.write(node)
+        out.write(b"]\n")
+    code, err, peak = run_cli(tmp_path, "import", "topologyzoo", str(f))
+    assert_clean_refusal(code, err, str(f), "GML of", "once parsed")
+    assert peak < MEMORY_BUDGET, f"peak RSS {peak / 2**20:.0f} MiB"
+
+
+def test_geojson_refused_by_its_tree_estimate(tmp_path, monkeypatch):
+    from cleanpath.io import guard
+    from cleanpath.io.registry import importer
+
+    f = tmp_path / "sites.geojson"
+    f.write_text('{"type":"FeatureCollection","features":[' + ",".join(["{}"] * 5000) + "]}")
+    est = guard.json_tree_estimate(f.read_bytes())
+    # The estimate is an upper bound of what json.loads builds: 5,000 dicts of 64 bytes at least.
+    assert est >= 5000 * 64
+    monkeypatch.setattr(guard, "MAX_TREE_BYTES", est - 1)
+    with pytest.raises(ValidationError, match="GeoJSON of .* once parsed") as e:
+        importer("sensitive")([f])
+    assert e.value.problems[0].file == str(f)
+
+
+def test_tree_estimates_are_upper_bounds_of_real_parses():
+    """Independent oracle: tracemalloc's count of what json.loads really allocates."""
+    import tracemalloc
+
+    docs = [b"[" + b",".join([b"{}"] * 20000) + b"]",
+            b"[" + b",".join([b'{"a":"xx","b":1.5}'] * 20000) + b"]",
+            b'{"components":[' + b",".join(b'{"type":"device","name":"ran-%d","properties":'
+                                            b'[{"name":"cleanpath:role","value":"ran.bbu"}]}' % i
+                                            for i in range(5000)) + b"]}"]
+    for doc in docs:
+        tracemalloc.start()
+        obj = json.loads(doc)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        del obj
+        from cleanpath.io.guard import json_tree_estimate
+        assert json_tree_estimate(doc) >= peak, (doc[:40], json_tree_estimate(doc), peak)
+
+
+def test_opencellid_leading_blank_lines_are_skipped(tmp_path):
+    from cleanpath.io.registry import importer
+
+    src = Path(__file__).parent / "data" / "opencellid" / "cells_de.csv"
+    f = tmp_path / "cells.csv"
+    f.write_bytes(b"\n" * 1_000_000 + b" \r\n" + src.read_bytes())
+    got = importer("opencellid")([f])
+    want = importer("opencellid")([src])
+    assert len(got.tables["elements"]) == len(want.tables["elements"]) > 0

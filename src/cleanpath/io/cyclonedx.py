@@ -85,7 +85,7 @@ import numpy as np
 import pandas as pd
 
 from cleanpath.errors import Problem, ProblemCollector, ValidationError
-from cleanpath.io.guard import check_text, read_input
+from cleanpath.io.guard import check_text, check_tree_size, json_tree_estimate, read_input
 from cleanpath.io.registry import Imported, as_paths
 from cleanpath.model.schema import LINK_KINDS
 from cleanpath.model.validate import Source
@@ -273,6 +273,7 @@ def _load(path: Path, problems: ProblemCollector) -> tuple[dict | None, str, _Po
     f = read_input(path)
     # Minified BOMs are one long line, so the line-length guard is off; size is still limited.
     check_text(f, what="CycloneDX JSON", max_line=len(f.data) + 1)
+    check_tree_size(f, json_tree_estimate(f.data), what="CycloneDX JSON")
     text = f.data.decode("utf-8").lstrip("\ufeff")
     try:
         doc = json.loads(text)

@@ -25,7 +25,7 @@ from typing import Any, Iterator, NamedTuple
 import numpy as np
 
 from cleanpath.errors import Problem, ValidationError
-from cleanpath.io.guard import InputFile, check_text
+from cleanpath.io.guard import InputFile, check_text, check_tree_size, markup_tree_estimate
 
 #: Deepest list nesting accepted; Zoo files nest three deep (graph > node > graphics).
 MAX_DEPTH = 64
@@ -48,6 +48,8 @@ def decode_text(f: InputFile, *, what: str, encoding: str | None = None) -> tupl
     """
     warnings: list[str] = []
     data = f.data
+    # Parsed graphs take ~40 times their text: bound that before decoding anything.
+    check_tree_size(f, markup_tree_estimate(data), what=what)
     # Control characters other than tab and newlines mean binary data; report the first one
     # (check_text alone would only find a NUL, maybe lines after the first sign of trouble).
     ctrl = re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", data)

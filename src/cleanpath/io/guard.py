@@ -45,6 +45,11 @@ MAX_LINE_BYTES = 1 << 20
 MAX_RATIO = int(os.environ.get("CLEANPATH_MAX_RATIO", "200"))
 #: Inflated inputs up to this size are accepted whatever their ratio (tiny files compress oddly).
 RATIO_FLOOR = 1 << 20
+#: Most memory (bytes) the parsed tree of one JSON, GML or GraphML file may take, estimated
+#: from its bytes before parsing (override with CLEANPATH_MAX_TREE_BYTES). Parsed trees cost
+#: 20 to 100 times their text (``{},`` is 3 bytes of JSON and a 64-byte dict), so a file far
+#: below MAX_INPUT_BYTES could still take the machine's memory.
+MAX_TREE_BYTES = int(os.environ.get("CLEANPATH_MAX_TREE_BYTES", str(512 << 20)))
 
 #: Maps a byte offset of a fault to (column, value) in the reader's own terms (CSV: column name).
 Locator = Callable[[bytes, int], "tuple[str | int | None, str | None]"]
@@ -337,6 +342,76 @@ def zip_members(path: str | Path, *, limit: int | None = None) -> Iterator[Input
                                      compressed=len(data))
             budget -= len(data)
             yield InputFile(label, data, member=i.filename)
+
+
+#: Estimated bytes per JSON container or value once parsed by :mod:`json` (CPython 3.11: a dict
+#: with a few keys ~232, a list ~56, a str or float ~50 plus its slot in the parent).
+_JSON_COST = {ord("{"): 232, ord("["): 56, ord(","): 56, ord(":"): 56}
+#: Estimated bytes per token of a parsed GML or GraphML file (measured: ~280 for a Topology
+#: Zoo-like GML read into located attributes, line index included).
+MARKUP_TOKEN_COST = 300
+
+
+def _byte_counts(data: bytes, wanted: bytes) -> dict[int, int]:
+    """How often each byte of ``wanted`` occurs in ``data`` (vectorised, in bounded chunks)."""
+    out = dict.fromkeys(wanted, 0)
+    view = memoryview(data)
+    for pos in range(0, len(data), _CHUNK):
+        arr = np.frombuffer(view[pos:pos + _CHUNK], dtype=np.uint8)
+        counts = np.bincount(arr, minlength=256)
+        for b in wanted:
+            out[b] += int(counts[b])
+    return out
+
+
+def json_tree_estimate(data: bytes) -> int:
+    """Upper-bound estimate of the memory :func:`json.loads` takes for ``data`` (bytes).
+
+    Every ``{ [ , :`` outside strings opens a container or separates a value; counting them inside
+    strings too only over-estimates, which is the safe side. Plus the decoded text itself.
+    """
+    counts = _byte_counts(data, bytes(_JSON_COST))
+    return sum(_JSON_COST[b] * n for b, n in counts.items()) + 2 * len(data)
+
+
+def markup_tree_estimate(data: bytes) -> int:
+    """Estimate of the memory a GML or GraphML file takes once parsed (bytes).
+
+    Tokens are counted as the starts of runs of non-blank bytes, plus every ``<`` (an XML tag
+    may hold several attributes in one run), each at :data:`MARKUP_TOKEN_COST`.
+    """
+    tokens = 0
+    view = memoryview(data)
+    prev_blank = True
+    for pos in range(0, len(data), _CHUNK):
+        arr = np.frombuffer(view[pos:pos + _CHUNK], dtype=np.uint8)
+        blank = (arr == 32) | ((arr >= 9) & (arr <= 13))
+        starts = ~blank
+        starts[1:] &= blank[:-1]
+        starts[0] &= prev_blank
+        tokens += int(np.count_nonzero(starts)) + int(np.count_nonzero(arr == 60))
+        prev_blank = bool(blank[-1])
+    return MARKUP_TOKEN_COST * tokens + 4 * len(data)
+
+
+def check_tree_size(f: InputFile, estimate: int, *, what: str) -> None:
+    """Refuse a file whose parsed tree would pass :data:`MAX_TREE_BYTES`, before parsing it.
+
+    Parameters
+    ----------
+    f
+        The input.
+    estimate
+        Its parsed size, from :func:`json_tree_estimate` or :func:`markup_tree_estimate`.
+    what
+        The format, for the message.
+    """
+    if estimate > MAX_TREE_BYTES:
+        raise ValidationError(Problem(
+            f"{what} of {len(f.data):,} bytes would take about {estimate / 2**20:,.0f} MiB of memory "
+            f"once parsed, over the {MAX_TREE_BYTES / 2**20:,.0f} MiB limit (raise "
+            "CLEANPATH_MAX_TREE_BYTES if it is genuine, or use the interchange CSV/Parquet "
+            "format for large inventories)", f.label))
 
 
 def line_and_column(data: bytes, offset: int) -> tuple[int, int]:

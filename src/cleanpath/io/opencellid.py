@@ -47,6 +47,7 @@ Everything after reading is vectorised (numpy, pyarrow, scipy's k-d tree and spa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -214,16 +215,17 @@ class _Layout:
     header: bool
 
 
+_BLANK_LINES = re.compile(rb"(?:[ \t\r\f\v]*\n)*")
+
+
 def _layout(f: InputFile, problems: ProblemCollector) -> _Layout:
     data = f.data
     start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    # Leading blank lines would confuse pyarrow's skip_rows, so parsing starts after them.
-    while True:
-        end = data.find(b"\n", start)
-        line = data[start: len(data) if end < 0 else end]
-        if line.strip() or end < 0:
-            break
-        start = end + 1
+    # Leading blank lines would confuse pyarrow's skip_rows, so parsing starts after them. One
+    # regex match skips them all at C speed (a file of a million newlines is no Python loop).
+    start = _BLANK_LINES.match(data, start).end()
+    end = data.find(b"\n", start)
+    line = data[start: len(data) if end < 0 else end]
     first = line.decode("utf-8").strip()
     fields = [x.strip().strip('"').lower() for x in first.split(",")]
     if fields and fields[0] == "radio":

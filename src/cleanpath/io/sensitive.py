@@ -48,7 +48,8 @@ import pyarrow.compute as pc
 
 from cleanpath.errors import MAX_PROBLEMS, Problem, ProblemCollector, ValidationError
 from cleanpath.geo.geometry import Area, GeometryError, parse_area, parse_areas
-from cleanpath.io.guard import InputFile, check_text, expand_paths, read_input
+from cleanpath.io.guard import (InputFile, check_text, check_tree_size, expand_paths,
+                                 json_tree_estimate, read_input)
 from cleanpath.io.registry import Imported, as_paths
 from cleanpath.io.tables import read_csv_bytes
 from cleanpath.model.schema import SENSITIVE_SITES
@@ -273,6 +274,7 @@ def _feature_row(feat: Any, n: int) -> dict[str, Any]:
 def _read_geojson(f: InputFile, *, kind, radius_m, country, warnings: list[str]
                   ) -> tuple[pd.DataFrame, Source]:
     check_text(f, what="GeoJSON")
+    check_tree_size(f, json_tree_estimate(f.data), what="GeoJSON")
     try:
         doc = json.loads(f.data.decode("utf-8-sig"))
     except json.JSONDecodeError as e:
