@@ -24,7 +24,7 @@ _WAY_OUT = "use --replace to overwrite it, --merge to add these rows to it, or -
 
 
 @click.command("import")
-@click.argument("data_format", metavar="FORMAT", type=click.Choice(list(IMPORTERS)))
+@click.argument("data_format", metavar="FORMAT", type=click.Choice([f for f in IMPORTERS if f != "mapped"]))
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @snapshot_option
 @click.option("--replace", is_flag=True, help="Overwrite the snapshot if it exists (its earlier content is dropped).")
@@ -42,11 +42,18 @@ _WAY_OUT = "use --replace to overwrite it, --merge to add these rows to it, or -
 @click.option("--kind", "sensitive_kind", type=click.Choice(SENSITIVE_KINDS), default=None,
               help="sensitive: kind for rows that do not say (default military).")
 @click.option("--radius-m", type=float, default=None, help="sensitive: radius for points that do not say (default 5000).")
+@click.option("--map", "mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="tables: a mapping (YAML) that reads any CSV (any delimiter, decimal comma) or Excel "
+                   "export onto the model tables: per table its file or sheet, columns and values "
+                   "(see docs/mapping.md).")
+@click.option("--dry-run", is_flag=True,
+              help="Read and validate everything, write nothing: show the rows per table that would "
+                   "land, the first rows, and every problem with file, sheet, row and column.")
 @format_options
 @click.pass_obj
 @handle_errors
 def import_cmd(ctx, data_format, paths, snapshot, replace, merge, vendor, vendor_map, operator_id, country,
-               sensitive_kind, radius_m, fmt, table):
+               sensitive_kind, radius_m, mapping, dry_run, fmt, table):
     """Import files into a snapshot, all or nothing.
 
     FORMAT is one of: tables (the interchange CSV/Parquet files, in a directory or zip),
@@ -62,14 +69,21 @@ def import_cmd(ctx, data_format, paths, snapshot, replace, merge, vendor, vendor
         raise click.UsageError("--replace and --merge exclude each other")
     mode = "replace" if replace else "merge" if merge else "new"
     options = {k: v for k, v in dict(vendor=vendor, vendor_map=vendor_map, operator_id=operator_id,
-                                     country=country, kind=sensitive_kind, radius_m=radius_m).items()
+                                     country=country, kind=sensitive_kind, radius_m=radius_m,
+                                     mapping=mapping).items()
                if v is not None}
+    if mapping is not None and data_format != "tables":
+        raise click.UsageError("--map goes with FORMAT tables (cleanpath import tables FILES --map MAP)")
+    read_as = "mapped" if mapping is not None else data_format
+    if dry_run:
+        _dry_run(ctx, read_as, paths, snapshot, mode, options, fmt, table)
+        return
     with ctx.workspace() as ws:
         # refuse before reading the files: the way out is the same whatever they hold
         if mode == "new":
             refuse_existing(ws, snapshot, way_out=_WAY_OUT)
         with progress(f"importing {data_format}") as step:
-            rep = ingest(ws, data_format, paths, snapshot=snapshot, mode=mode, on_step=step,
+            rep = ingest(ws, read_as, paths, snapshot=snapshot, mode=mode, on_step=step,
                          diagnose=serving_warnings, **options)
     for w in rep.warnings:
         stderr.print(f"[yellow]note:[/yellow] {escape(w)}", soft_wrap=True)
@@ -84,6 +98,59 @@ def import_cmd(ctx, data_format, paths, snapshot, replace, merge, vendor, vendor
                                                     "added": [rep.added.get(t, 0) for t in rep.totals],
                                                     "rows": list(rep.totals.values())})})
     render(result, fmt, table=table)
+
+
+def _dry_run(ctx, read_as, paths, snapshot, mode, options, fmt, table) -> None:
+    """``import --dry-run``: what would land, or every problem as a table; exit 2 on problems."""
+    from cleanpath.errors import ValidationError
+    from cleanpath.io.mapped import problem_rows
+
+    params = {"format": read_as, "paths": [str(p) for p in paths], "mode": mode, "dry_run": True,
+              **{k: str(v) for k, v in options.items()}}
+    # A workspace that does not exist yet is not created by a dry run: an empty one stands in.
+    opened = ctx.workspace(read_only=True) if ctx.workspace_path.exists() else _scratch_workspace()
+    with opened as ws:
+        try:
+            with progress(f"checking {read_as}") as step:
+                rep = ingest(ws, read_as, paths, snapshot=snapshot, mode=mode, on_step=step, dry_run=True,
+                             **options)
+        except ValidationError as e:
+            problems = problem_rows(e.problems)
+            result = Result("import", snapshot, params=params,
+                            summary={"dry_run": True, "would_land": False, "problems": len(problems),
+                                     "truncated": e.truncated},
+                            tables={"problems": problems})
+            render(result, fmt, table=table, limit=100)
+            raise SystemExit(2)
+    for w in rep.warnings:
+        stderr.print(f"[yellow]note:[/yellow] {escape(w)}", soft_wrap=True)
+    tables = {"tables": pd.DataFrame({"table": list(rep.added), "rows": list(rep.added.values()),
+                                      "skipped": [rep.skipped.get(t, 0) for t in rep.added]})}
+    tables.update({f"first_{t}": df for t, df in rep.preview.items()})
+    render(Result("import", rep.snapshot, params=params,
+                  summary={"dry_run": True, "would_land": True, "added": rep.added, "skipped": rep.skipped,
+                           "totals_after": rep.totals, "unknown_vendors": rep.unknown_vendors,
+                           "warnings": rep.warnings},
+                  tables=tables), fmt, table=table)
+
+
+def _scratch_workspace():
+    """An empty workspace in a temporary directory (removed afterwards) for a dry run."""
+    import contextlib
+    import tempfile
+
+    from cleanpath.store.workspace import Workspace
+
+    @contextlib.contextmanager
+    def scratch():
+        with tempfile.TemporaryDirectory(prefix="cleanpath-dry-run-") as d:
+            ws = Workspace(Path(d) / "dry-run.duckdb")
+            try:
+                yield ws
+            finally:
+                ws.close()
+
+    return scratch()
 
 
 @click.command("info")

@@ -14,6 +14,7 @@ from typing import Callable
 
 import pandas as pd
 
+from cleanpath.errors import Problem
 from cleanpath.model.validate import Source
 
 
@@ -29,11 +30,15 @@ class Imported:
         Where each table's rows came from (file and line mapping) for error messages.
     warnings
         Notes for the user that do not stop the import (ignored columns, unknown vendors...).
+    locate
+        Rewrites a validation problem in the source's own terms (a mapped import names the
+        source's column, not the model's); None keeps problems as they are.
     """
 
     tables: dict[str, pd.DataFrame]
     sources: dict[str, Source] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    locate: Callable[[Problem], Problem] | None = None
 
 
 #: format name -> "module:function"; each function takes (paths, **options) -> Imported.
@@ -43,6 +48,8 @@ IMPORTERS: dict[str, str] = {
     "opencellid": "cleanpath.io.opencellid:import_opencellid",
     "cyclonedx": "cleanpath.io.cyclonedx:import_cyclonedx",
     "sensitive": "cleanpath.io.sensitive:import_sensitive",
+    # any CSV or Excel export through a mapping file (`cleanpath import tables FILES --map M`)
+    "mapped": "cleanpath.io.mapped:import_mapped",
 }
 
 

@@ -22,6 +22,8 @@ from cleanpath.store.workspace import SnapshotInfo, Workspace, check_snapshot_na
 
 #: What an import does to an existing snapshot of the same name.
 MODES = ("new", "replace", "merge")
+#: Rows per table a dry run shows.
+PREVIEW_ROWS = 5
 
 
 @dataclass
@@ -49,6 +51,10 @@ class ImportReport:
     diagnosis
         Sentences from the ``diagnose`` hook of :func:`ingest` (for example why elements of the
         snapshot cannot serve); also included in ``warnings``.
+    preview
+        Dry run only: the first :data:`PREVIEW_ROWS` incoming rows of each table, typed.
+    written
+        False for a dry run (nothing was written).
     """
 
     snapshot: str
@@ -61,6 +67,8 @@ class ImportReport:
     mode: str = "merge"
     skipped: dict[str, int] = field(default_factory=dict)
     diagnosis: list[str] = field(default_factory=list)
+    preview: dict[str, pd.DataFrame] = field(default_factory=dict)
+    written: bool = True
 
 
 def describe_snapshot(ws: Workspace, name: str) -> str:
@@ -94,6 +102,7 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
            mode: str | None = None, replace: bool = False,
            on_step: Callable[[str], None] | None = None,
            diagnose: Callable[[Network], list[str]] | None = None,
+           dry_run: bool = False,
            **options: Any) -> ImportReport:
     """Import files of one format into a snapshot.
 
@@ -140,8 +149,14 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
         report's ``warnings`` and ``diagnosis`` (the faces pass
         :func:`cleanpath.analysis.explain.serving_warnings`, which says how many elements cannot
         serve and why; the store itself knows no question).
+    dry_run
+        Read and validate everything exactly as an import would, then write nothing: the report
+        says what would land (``added``, ``totals`` as they would be, ``preview``: the first
+        incoming rows of each table, typed) and ``written`` is False. Mode ``"new"`` does not
+        refuse an existing snapshot here; a warning says the real import needs another mode.
     **options
-        Format-specific options (``vendor``, ``operator_id``, ``country``, ``kind``...).
+        Format-specific options (``vendor``, ``operator_id``, ``country``, ``kind``, and for
+        ``mapped`` the ``mapping`` file...).
 
     Raises
     ------
@@ -156,22 +171,42 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
                                       column="mode", value=str(mode)))
     elif replace and mode != "replace":
         raise ValidationError(Problem(f"replace=True contradicts mode={mode!r}", column="mode", value=mode))
+    exists_note = None
     if mode == "new":
-        refuse_existing(ws, snapshot, way_out="pass mode='replace' to overwrite it, mode='merge' to add "
-                                              "to it, or another snapshot name")
+        if dry_run and ws.has_snapshot(snapshot):
+            exists_note = (f"{describe_snapshot(ws, snapshot)}: the real import needs --replace or --merge "
+                           "(or another --snapshot)")
+        else:
+            refuse_existing(ws, snapshot, way_out="pass mode='replace' to overwrite it, mode='merge' to add "
+                                                  "to it, or another snapshot name")
     paths = [Path(p) for p in paths]
     step = on_step or (lambda _s: None)
     step(f"reading {fmt}")
     got: Imported = importer(fmt)(paths, **options)
     base = ws.network(snapshot) if (mode == "merge" and ws.has_snapshot(snapshot)) else None
     step("validating")
-    warnings = list(got.warnings)
+    warnings = list(got.warnings) + ([exists_note] if exists_note else [])
     skipped: dict[str, int] = {}
-    if base is None:
-        tables = validate_tables(got.tables, sources=got.sources, base=None, warnings=warnings)
-    else:
-        tables, skipped = _merge(got, base, warnings)
+    try:
+        if base is None:
+            tables = validate_tables(got.tables, sources=got.sources, base=None, warnings=warnings)
+        else:
+            tables, skipped = _merge(got, base, warnings)
+    except ValidationError as e:
+        if got.locate is None:
+            raise
+        # in the source's own terms (a mapped import names the source's column)
+        raise ValidationError([got.locate(p) for p in e.problems], truncated=e.truncated) from None
     net = Network(tables, name=snapshot, validate=False)
+    if dry_run:
+        added = {t: int(len(got.tables.get(t, ()))) - skipped.get(t, 0) for t in TABLES if t in got.tables}
+        start = {t: len(getattr(base, t)) if base is not None else 0 for t in TABLES}
+        preview = {t: tables[t].iloc[start[t]:start[t] + PREVIEW_ROWS].reset_index(drop=True)
+                   for t in TABLES if t in got.tables}
+        return ImportReport(snapshot, fmt, [str(p) for p in paths], added,
+                            {t: int(len(df)) for t, df in tables.items()}, warnings,
+                            {str(k): int(v) for k, v in net.unknown_vendors().items()}, mode, skipped, [],
+                            preview=preview, written=False)
     step("writing")
     info: SnapshotInfo = ws.write_network(
         snapshot, net, source=f"{fmt}: {', '.join(str(p) for p in paths)}"[:1000],
