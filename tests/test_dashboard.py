@@ -316,7 +316,7 @@ def test_viewer_sees_results_but_cannot_run_questions(page, server):
     # any order, or apart)
     for question, body in (("outage", {"snapshot": "de", "vendor": "huawei", "mode": "disable"}),
                            ("funding", {"as_of": "2022-07-15"})):
-        req = urllib.request.Request(f"{server['url']}/api/questions/{question}?tables=none", method="POST",
+        req = urllib.request.Request(f"{server['url']}/api/questions/{question}?tables=none&wait=120", method="POST",
                                      data=json.dumps(body).encode(),
                                      headers={"Authorization": f"Bearer {server['tokens']['analyst']}",
                                               "Content-Type": "application/json"})

@@ -223,11 +223,18 @@ def _tables(spec: str, result: Result) -> tuple[str, ...] | None:
 TablesQuery = Query("all", max_length=1000, description="'all', 'none', or comma-separated table names.")
 
 
-def _send_entry(request: Request, entry: Entry, tables: str, cached: bool) -> Response:
+async def _send_entry(request: Request, entry: Entry, tables: str, cached: bool) -> Response:
     # the tables' names and sizes travel in a header too, so a client asking for tables=none
     # still knows what it can page through
     names = ",".join(f"{k}:{len(v)}" for k, v in entry.result.tables.items())
-    return send(request, entry.payload(_tables(tables, entry.result)),
+    chosen = _tables(tables, entry.result)
+    key = "*" if chosen is None else ",".join(chosen)
+    # serialising a large result (and gzipping it) takes a while: not on the event loop
+    payload = entry._payloads.get(key) or await run_in_threadpool(entry.payload, chosen)
+    if len(payload.raw) >= GZIP_MIN_BYTES and payload._gz is None and "gzip" in request.headers.get(
+            "accept-encoding", ""):
+        await run_in_threadpool(payload.gz)
+    return send(request, payload,
                 {"X-Result-Id": entry.result_id, "X-Cache": "hit" if cached else "miss", "X-Result-Tables": names})
 
 
@@ -446,7 +453,7 @@ def build_router() -> APIRouter:
                      _p: Principal = viewer) -> Response:
         e = await _entry(service(request), result_id)
         note(request, "read-result", snapshot=e.result.snapshot, result_id=result_id, params={"tables": tables})
-        return _send_entry(request, e, tables, True)
+        return await _send_entry(request, e, tables, True)
 
     @r.get("/results/{result_id}/tables/{table}", summary="One table of a result, filtered, sorted, a page at a time.",
            responses=_ok(TablePage) | _errors(401, 404, 422), response_class=Response)
@@ -561,9 +568,9 @@ def _question_route(name: str, model: type[BaseModel]) -> Callable:
             if job.status != "done":
                 return _job_error(job)
             entry = await _entry(svc, job.result_id)
-            return _send_entry(request, entry, tables, False)
+            return await _send_entry(request, entry, tables, False)
         request.state.audit["result_id"] = entry.result_id
-        return _send_entry(request, entry, tables, True)
+        return await _send_entry(request, entry, tables, True)
 
     handler.__name__ = f"question_{name.replace('-', '_')}"
     # the module's annotations are strings; FastAPI resolves them in module globals, where this
