@@ -23,7 +23,6 @@ COMMAND_MODULES = (
     "cleanpath.cli.generate",
     "cleanpath.cli.policy",
     "cleanpath.cli.serve",
-    "cleanpath.cli.explain",
     "cleanpath.cli.check",
     "cleanpath.cli.questions",  # last: every registered question's command
 )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import click
+from rich.markup import escape
 
 from cleanpath.cli.common import handle_errors
 from cleanpath.cli.output import FORMATS, progress, render, stderr
@@ -213,6 +214,8 @@ def build_command(spec: QuestionSpec) -> click.Command:
         code = spec.cli_finish(result, kept[0]) if spec.cli_finish is not None else None
         for line in kept[0].inputs.get("cli_notes", ()):
             stderr.print(line)
+        for warning in result.summary.get("warnings") or ():  # e.g. info: why elements cannot serve
+            stderr.print(f"[yellow]warning:[/yellow] {escape(str(warning))}", markup=True, soft_wrap=True)
         if code:
             sys.exit(code)
 

@@ -413,13 +413,16 @@ QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
     QuestionSpec(
         "info", "What is in a snapshot: counts by domain, vendor, generation, operator and country.",
         "Counts of operators, sites, elements, links, sensitive sites and demands; elements by domain, "
-        "vendor (with the catalogue's name and HQ country), generation, operator and country.",
+        "vendor (with the catalogue's name and HQ country), generation, operator and country; how many "
+        "elements cannot serve and why (no gateway, no control plane, no transport, no anchor), each "
+        "reason with an example to `cleanpath explain`. Warnings go to stderr.",
         (SNAPSHOT,), _info,
         tables=(TableSpec("by_vendor", "Elements by vendor"), TableSpec("by_domain", "Elements by domain"),
                 TableSpec("by_generation", "Elements by generation"),
                 TableSpec("by_operator", "Elements by operator"), TableSpec("by_country", "Elements by country"),
-                TableSpec("by_site_kind", "Sites by kind"), TableSpec("tables", "Rows per model table")),
-        headline=("elements", "sites", "sensitive_sites"),
+                TableSpec("by_site_kind", "Sites by kind"), TableSpec("tables", "Rows per model table"),
+                TableSpec("not_serving", "Elements that cannot serve, by the first requirement they fail")),
+        headline=("elements", "sites", "sensitive_sites", "non_serving_elements"),
         charts=(ChartSpec("Elements by vendor", "bar", "vendor", ("elements",), table="by_vendor"),
                 ChartSpec("Elements by domain", "bar", "domain", ("elements",), table="by_domain")),
         dashboard="findings"),
