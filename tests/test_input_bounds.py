@@ -344,3 +344,31 @@ def test_opencellid_leading_blank_lines_are_skipped(tmp_path):
     got = importer("opencellid")([f])
     want = importer("opencellid")([src])
     assert len(got.tables["elements"]) == len(want.tables["elements"]) > 0
+
+
+def test_csv_of_twenty_million_tiny_rows_is_refused_by_its_line_count(tmp_path):
+    # 40 MB (200 KB gzipped) of one-letter rows took 2.4 GB before the row limit.
+    f = tmp_path / "in" / "sites.csv"
+    f.parent.mkdir()
+    f.write_bytes(b"site_id\n" + b"a\n" * 20_000_000)
+    code, err, peak = run_cli(tmp_path, "import", "tables", str(f))
+    assert_clean_refusal(code, err, str(f), "20,000,000 lines after the header", "CLEANPATH_MAX_ROWS")
+    assert peak < MEMORY_BUDGET, f"peak RSS {peak / 2**20:.0f} MiB"
+
+
+def test_row_limit_counts_parquet_metadata_and_csv_lines(tmp_path, monkeypatch):
+    from cleanpath.io import guard
+
+    monkeypatch.setattr(guard, "MAX_ROWS", 1000)
+    pq.write_table(pa.table({"site_id": [f"s{i}" for i in range(1001)]}), tmp_path / "sites.parquet")
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "csv" / "sites.csv").write_text("site_id\n" + "".join(f"s{i}\n" for i in range(1001)))
+    for path, how in ((tmp_path / "sites.parquet", "1,001 rows declared in its metadata"),
+                      (tmp_path / "csv" / "sites.csv", "1,001 lines after the header")):
+        with pytest.raises(ValidationError) as e:
+            read_tables([path])
+        assert e.value.problems[0].file == str(path) and how in e.value.problems[0].reason
+    # At the limit: read.
+    (tmp_path / "csv" / "sites.csv").write_text("site_id\n" + "".join(f"s{i}\n" for i in range(1000)))
+    raw, _ = read_tables([tmp_path / "csv" / "sites.csv"])
+    assert len(raw["sites"]) == 1000

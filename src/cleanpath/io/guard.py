@@ -45,6 +45,12 @@ MAX_LINE_BYTES = 1 << 20
 MAX_RATIO = int(os.environ.get("CLEANPATH_MAX_RATIO", "200"))
 #: Inflated inputs up to this size are accepted whatever their ratio (tiny files compress oddly).
 RATIO_FLOOR = 1 << 20
+#: Most rows one interchange table file may hold (override with CLEANPATH_MAX_ROWS). Reading and
+#: validating take about a hundred bytes per row and column whatever the text, so a file of tiny
+#: rows (``a\n`` is two bytes) is bounded by its rows, not its bytes: 20 million one-letter rows
+#: (40 MB, or 200 KB gzipped) took 2.4 GB. Five million rows is five times the largest network
+#: the benchmarks use.
+MAX_ROWS = int(os.environ.get("CLEANPATH_MAX_ROWS", "5000000"))
 #: Most memory (bytes) the parsed tree of one JSON, GML or GraphML file may take, estimated
 #: from its bytes before parsing (override with CLEANPATH_MAX_TREE_BYTES). Parsed trees cost
 #: 20 to 100 times their text (``{},`` is 3 bytes of JSON and a 64-byte dict), so a file far
@@ -414,6 +420,24 @@ def check_tree_size(f: InputFile, estimate: int, *, what: str) -> None:
             "format for large inventories)", f.label))
 
 
+def check_rows(label: str, rows: int, *, how: str) -> None:
+    """Refuse a table of more than :data:`MAX_ROWS` rows before it is parsed.
+
+    Parameters
+    ----------
+    label
+        The file, for the message.
+    rows
+        Its rows, or an upper bound of them (a CSV's line count).
+    how
+        How they were counted, for the message ("lines", "rows declared in its metadata").
+    """
+    if rows > MAX_ROWS:
+        raise ValidationError(Problem(
+            f"holds {rows:,} {how}, over the {MAX_ROWS:,}-row limit for one table file (raise "
+            "CLEANPATH_MAX_ROWS if it is genuine)", label))
+
+
 def line_and_column(data: bytes, offset: int) -> tuple[int, int]:
     """1-based line and column (in characters) of a byte offset."""
     line = data.count(b"\n", 0, offset) + 1
@@ -489,7 +513,9 @@ def _snippet(data: bytes, start: int, stop: int) -> str:
     return data[max(0, start):max(0, stop)].decode("utf-8", errors="replace")
 
 
-_CHUNK = 32 << 20
+#: Bytes per step of the chunked scans: a chunk of newlines alone makes three int64 arrays of
+#: eight times its size, so 8 MB keeps a scan under 200 MB whatever the input.
+_CHUNK = 8 << 20
 
 
 def _first_line_fault(data: bytes, what: str, max_line: int) -> TextFault:

@@ -178,6 +178,8 @@ def read_csv_bytes(f: InputFile, *, table: str | None = None) -> tuple[pd.DataFr
     """
     header = _csv_header(f)
     check_text(f, what="CSV", csv_quotes=True, locate=_csv_locator(header))
+    # Lines bound records from above (a quoted field may span lines): counted at memchr speed.
+    guard.check_rows(f.label, max(0, f.data.count(b"\n") - 1), how="lines after the header")
     _check_header(f, header)
     problems = ProblemCollector(f.label)
     bad_rows: list[tuple[int | None, int, int, str]] = []
@@ -338,6 +340,7 @@ def read_parquet_bytes(f: InputFile) -> tuple[pd.DataFrame, Source]:
                                        f"{worst:,} bytes decoded from {len(f.data):,}, over the "
                                        f"{cap:,}-byte limit" + (f" ({guard.MAX_RATIO}:1)" if by_ratio else ""),
                               knob=knob)
+        guard.check_rows(f.label, md.num_rows, how="rows declared in its metadata")
         tbl = _decode_limited(f, pf, cap, by_ratio)
     except (pa.ArrowException, OSError, ValueError) as e:
         if isinstance(e, ValidationError):
