@@ -161,3 +161,18 @@ def test_cli_estimate_refuses_an_existing_snapshot(tmp_path):
     r = run(ws, "estimate", "--opencellid", str(cells))
     assert r.exit_code == 2 and "snapshot 'main' exists (58 elements" in r.stderr
     assert "--replace" in r.stderr
+
+
+def test_python_generate_refuses_an_existing_snapshot_unless_replace(tmp_path):
+    from cleanpath.build.generate import run_generate
+    from cleanpath.errors import ValidationError
+    from cleanpath.store.workspace import open_workspace
+
+    with open_workspace(tmp_path / "ws.duckdb") as ws:
+        run_generate(ws, snapshot="nz", country="NZ", scale=0.002, seed=1)
+        before = ws.network("nz").elements["element_id"].tolist()
+        with pytest.raises(ValidationError, match="replace=True"):
+            run_generate(ws, snapshot="nz", country="NZ", scale=0.004, seed=2)
+        assert ws.network("nz").elements["element_id"].tolist() == before  # untouched
+        run_generate(ws, snapshot="nz", country="NZ", scale=0.004, seed=2, replace=True)
+        assert ws.network("nz").elements["element_id"].tolist() != before

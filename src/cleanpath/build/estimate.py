@@ -485,8 +485,16 @@ def estimate_summary(est: Estimate) -> Result:
 
 
 def run_estimate(ws, *, snapshot: str, opencellid: Sequence[str | Path], vendor_shares: str | Path | None = None,
-                 samples: int = 200, seed: int = 0) -> Result:
-    """Estimate a network, store its first draw as ``snapshot`` and return the figures."""
+                 samples: int = 200, seed: int = 0, replace: bool = False) -> Result:
+    """Estimate a network, store its first draw as ``snapshot`` and return the figures.
+
+    An existing snapshot of that name is refused (before anything is read) unless ``replace``.
+    """
+    from cleanpath.store.ingest import refuse_existing
+
+    if not replace:
+        refuse_existing(ws, snapshot,
+                        way_out="pass replace=True (CLI: --replace) to overwrite it, or another snapshot name")
     est = estimate_network(opencellid=opencellid, vendor_shares=vendor_shares, samples=samples, seed=seed,
                            name=snapshot)
     src = "cleanpath estimate " + " ".join(f"--opencellid {p}" for p in opencellid)

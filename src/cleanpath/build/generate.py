@@ -1863,14 +1863,26 @@ def generate_summary(net: Network) -> Result:
 
 def run_generate(ws, *, snapshot: str, country: str, scale: float = 1.0, seed: int = 0,
                  operators: str | Path | None = None, vendor_shares: str | Path | None = None,
-                 backbone: str | Path | None = None) -> Result:
-    """Generate a network and store it as ``snapshot`` in workspace ``ws`` (replacing it).
+                 backbone: str | Path | None = None, replace: bool = False) -> Result:
+    """Generate a network and store it as ``snapshot`` in workspace ``ws``.
+
+    An existing snapshot of that name is refused (before anything is built) unless ``replace``.
 
     Returns
     -------
     Result
         :func:`generate_summary` of the stored network.
+
+    Raises
+    ------
+    ValidationError
+        The snapshot exists and ``replace`` is False.
     """
+    from cleanpath.store.ingest import refuse_existing
+
+    if not replace:
+        refuse_existing(ws, snapshot,
+                        way_out="pass replace=True (CLI: --replace) to overwrite it, or another snapshot name")
     net = generate_network(country=country, scale=scale, seed=seed, operators=operators,
                            vendor_shares=vendor_shares, backbone=backbone, name=snapshot)
     parts = [f"cleanpath generate --country {net.cache['generate'].country} --scale {scale:g} --seed {seed}"]

@@ -54,10 +54,11 @@ def generate_cmd(ctx, country, scale, seed, operators, vendor_shares, backbone, 
 
     with ctx.workspace() as ws, progress(f"generating {country.upper()}") as step:
         if not replace:
-            refuse_existing(ws, snapshot, way_out=_WAY_OUT)
+            refuse_existing(ws, snapshot, way_out=_WAY_OUT)  # the CLI's own words for the way out
         step("building")
         result = run_generate(ws, snapshot=snapshot, country=country, scale=scale, seed=seed,
-                              operators=operators, vendor_shares=vendor_shares, backbone=backbone)
+                              operators=operators, vendor_shares=vendor_shares, backbone=backbone,
+                              replace=replace)
     for note in result.summary.get("notes", []):
         stderr.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
     render(result, fmt, table=table)
@@ -90,10 +91,10 @@ def estimate_cmd(ctx, opencellid, vendor_shares, samples, seed, snapshot, replac
 
     with ctx.workspace() as ws, progress("estimating") as step:
         if not replace:
-            refuse_existing(ws, snapshot, way_out=_WAY_OUT)
+            refuse_existing(ws, snapshot, way_out=_WAY_OUT)  # the CLI's own words for the way out
         step("reading cells")
         result = run_estimate(ws, snapshot=snapshot, opencellid=list(opencellid),
-                              vendor_shares=vendor_shares, samples=samples, seed=seed)
+                              vendor_shares=vendor_shares, samples=samples, seed=seed, replace=replace)
     for note in result.summary.get("notes", []):
         stderr.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
     render(result, fmt, table=table)
