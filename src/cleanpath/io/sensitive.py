@@ -390,10 +390,17 @@ def import_sensitive(paths, *, kind: str | None = None, radius_m: float | None =
     warnings: list[str] = []
     frames: list[pd.DataFrame] = []
     sources: list[Source] = []
+    from cleanpath.io import geofiles  # GeoPackage, Shapefile, KML (pyogrio)
+
+    files = [p for p in files if not geofiles.is_sidecar(p, files)]
     for p in files:
         try:
-            df, src = _read_one(read_input(p), kind=kind, radius_m=radius_m, country=country,
-                                warnings=warnings)
+            if geofiles.is_geofile(p):
+                df, src = geofiles.read_geofile(p, kind=kind, radius_m=radius_m, country=country,
+                                                warnings=warnings)
+            else:
+                df, src = _read_one(read_input(p), kind=kind, radius_m=radius_m, country=country,
+                                    warnings=warnings)
         except ValidationError as e:
             problems.extend(e.problems)
             problems.truncated |= e.truncated
