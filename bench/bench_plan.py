@@ -65,6 +65,24 @@ rules:
     citation: {instrument: "cleanpath benchmark what-if", date: 2026-11-21, url: "https://example.org/bench"}
 """
 
+#: A what-if share cap (the UK direction's 35 %, applied to Germany) so the cap rows are measured:
+#: every operator over it must bring Huawei/ZTE below 35 % of its RAN sites by the end of 2029.
+WHAT_IF_CAP = """\
+pack: bench-cap-2029
+title: "Benchmark what-if: Huawei and ZTE at most 35 % of each operator's RAN sites from 2030"
+jurisdiction: [DE]
+rules:
+  - id: ran-cap-2029
+    kind: cap
+    title: Huawei and ZTE at most 35 % of RAN sites (a what-if, not a law)
+    vendors: {ids: [huawei, zte]}
+    scope: {domain: [ran]}
+    measure: sites
+    max_percent: 35
+    deadline: 2029-12-31
+    citation: {instrument: "cleanpath benchmark what-if", date: 2026-11-21, url: "https://example.org/bench"}
+"""
+
 
 def machine() -> dict:
     return _measure.machine(("numpy", "pandas", "pyarrow", "highspy"))
@@ -140,8 +158,13 @@ def child_run_plan(job: dict) -> dict:
     s = r.summary
     keep = ("status", "units", "classes", "variables", "rows", "solve_seconds", "gap", "total_cost",
             "units_replaced", "units_left", "violations_at_end", "colliding_deadline", "extra_money_total",
-            "extra_years_needed", "note")
-    return {"load": loaded, "seconds": total, "steps": steps, "peak_rss_mb": peak_rss_mb(),
+            "extra_years_needed", "note", "unencoded_rules")
+    caps = r.tables.get("caps")
+    cap_info = None
+    if caps is not None and len(caps):
+        cap_info = {"rows": int(len(caps)), "binding": int((caps["must_remove"] > 0).sum()),
+                    "met": bool(caps["meets_cap"].all()) if "meets_cap" in caps else None}
+    return {"load": loaded, "seconds": total, "steps": steps, "peak_rss_mb": peak_rss_mb(), "caps": cap_info,
             "summary": {k: s[k] for k in keep if k in s}, "sites": len(net.sites), "elements": len(net.elements),
             "binding": len(s.get("binding_constraints", []))}
 
@@ -248,6 +271,9 @@ def main() -> None:
     what_if = args.workspace.parent / "bench-ran-2030.yaml"
     what_if.write_text(WHAT_IF, encoding="utf-8")
     stress = f"{POLICIES},{what_if}"
+    cap_pack = args.workspace.parent / "bench-cap-2029.yaml"
+    cap_pack.write_text(WHAT_IF_CAP, encoding="utf-8")
+    capped = f"{POLICIES},{cap_pack}"
 
     plans: list[tuple[str, dict]] = []
     for i in range(args.repeat):
@@ -262,6 +288,10 @@ def main() -> None:
         ("what-if RAN 2030, 1.5 bn/yr, 3,000 crews: infeasible", {**base, "policies": stress,
                                                                    "objective": "balanced", "crews": 3000.0}),
         ("what-if RAN 2030, 1.5 bn/yr: infeasible", {**base, "policies": stress, "objective": "balanced"}),
+        ("what-if cap 35 % of RAN sites from 2030, cost", {**base, "policies": capped, "objective": "cost",
+                                                           "budget": 4e9, "crews": 3000.0}),
+        ("what-if cap 35 % of RAN sites from 2030, balanced", {**base, "policies": capped, "objective": "balanced",
+                                                               "budget": 4e9, "crews": 3000.0}),
         ("costs jittered, balanced", {**base, "objective": "balanced", "jitter": True}),
         ("costs jittered, risk", {**base, "objective": "risk", "jitter": True}),
         ("costs jittered, risk, presolve on", {**base, "objective": "risk", "jitter": True, "presolve": "on"}),
@@ -370,6 +400,12 @@ def render(args, prep, plan_rows, model_rows, demo_rows) -> str:
                          + f"; least extra time {s.get('extra_years_needed')} years; {s.get('colliding_deadline')}")
         if r.get("binding"):
             notes.append(f"{r['binding']} binding constraints named")
+        if r.get("caps"):
+            c = r["caps"]
+            notes.append(f"caps: {c['binding']} of {c['rows']} operators over the cap, "
+                         f"{'all met' if c['met'] else 'NOT all met' if c['met'] is False else 'no schedule'}")
+        if s.get("violations_at_end") is not None:
+            notes.append(f"violations at end {s['violations_at_end']}")
         lines.append(
             f"| {label} | {r['load_avg']:.1f} | {r['load']:.1f} | {st.get('deadlines from the policy packs', 0):.1f} | "
             f"{st.get('solving', 0):.1f} | {st.get('compliance curve', 0):.1f} | **{r['seconds']:.1f}** | "
