@@ -56,9 +56,11 @@ def import_cmd(ctx, data_format, paths, snapshot, replace, merge, vendor, vendor
                sensitive_kind, radius_m, mapping, dry_run, fmt, table):
     """Import files into a snapshot, all or nothing.
 
-    FORMAT is one of: tables (the interchange CSV/Parquet files, in a directory or zip),
+    FORMAT is one of: tables (the interchange CSV/Parquet files, in a directory or zip;
+    with --map, any CSV or Excel export read through a mapping file, see docs/mapping.md),
     topologyzoo (GML or GraphML), opencellid (cell export CSV, gzip or not), cyclonedx
-    (CycloneDX 1.5/1.6 JSON), sensitive (CSV or GeoJSON of sensitive sites).
+    (CycloneDX 1.5/1.6 JSON), sensitive (CSV, GeoJSON, GeoPackage, Shapefile or KML of
+    sensitive sites).
 
     An existing snapshot is never changed silently: without --replace (start it afresh) or
     --merge (add these rows to it) the import stops with exit code 2. Every problem found is
