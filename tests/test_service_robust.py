@@ -352,3 +352,18 @@ def test_secrets_and_the_audit_log_are_never_cached(seed_ws, tmp_path):
                   c.get("/api/audit", headers=h), c.get("/api/whoami", headers=h),
                   c.get("/api/whoami", headers={"Authorization": "Bearer nope"}), c.get("/health")):
             assert r.headers["cache-control"] == "no-store", r.request.url
+
+
+def test_kill_9_loses_no_acknowledged_audit_entry(server, tmp_path):
+    port, h = server["port"], server["h"]["analyst"]
+    n = 25
+    for _ in range(n):
+        assert _request(port, "GET", "/api/snapshots", h)[0] == 200
+    assert _request(port, "GET", "/api/nope", {"Authorization": "Bearer wrong"})[0] == 401
+    server["proc"].kill()  # SIGKILL: no shutdown, no flush
+    server["proc"].wait(10)
+    path = tmp_path / "ws.duckdb"
+    with open_workspace(path) as ws:
+        got = ws.con.execute("SELECT path, status FROM service_audit_log").fetchall()
+    assert sum(1 for p, s in got if p == "/api/snapshots" and s == 200) == n
+    assert ("/api/nope", 401) in got

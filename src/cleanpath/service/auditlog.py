@@ -29,6 +29,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 log = logging.getLogger("cleanpath.service.audit")
 
@@ -50,6 +51,8 @@ CREATE TABLE IF NOT EXISTS service_audit_log (
 )"""
 COLUMNS = ("logged_at", "token_id", "token_name", "role", "method", "path", "action", "snapshot", "params",
            "result_id", "status", "duration_ms", "client")
+_TYPES = (pa.timestamp("us"), pa.string(), pa.string(), pa.string(), pa.string(), pa.string(), pa.string(),
+          pa.string(), pa.string(), pa.string(), pa.int32(), pa.float64(), pa.string())
 #: Entries kept for retry while writes fail (beyond this the oldest survive only in the server log).
 MAX_RETRY = 100_000
 
@@ -123,7 +126,10 @@ class AuditLog:
         entries = self._retry + [e for e, _f in batch]
         ok = True
         if entries:
-            df = pd.DataFrame([e.row() for e in entries], columns=list(COLUMNS))
+            # an Arrow table straight from the columns: a fraction of a pandas DataFrame's cost, and
+            # this runs once per commit while requests wait for it
+            cols = list(zip(*(e.row() for e in entries)))
+            df = pa.table([pa.array(c, type=t) for c, t in zip(cols, _TYPES)], names=list(COLUMNS))
             try:
                 with self._lock:
                     self.con.register("_cleanpath_audit_batch", df)
