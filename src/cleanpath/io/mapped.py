@@ -488,7 +488,7 @@ def _check_workbook(f: InputFile) -> None:
                                         f"(above {guard.MAX_RATIO}:1)", knob="CLEANPATH_MAX_RATIO")
 
 
-def _cell_text(values: list) -> pd.Series:
+def _cell_text(values: np.ndarray) -> pd.Series:
     """A sheet column as text: numbers without a spurious ``.0``, dates ISO, booleans true/false.
 
     A column of one type is converted by Arrow in one cast; only mixed columns (numbers and
@@ -544,14 +544,14 @@ def _read_sheet(f: InputFile, sheet: str | int | None, header_row: int, tm: Tabl
                                       label, header_row))
     header = ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).strip()
               for v in rows[header_row - 1]]
-    body = rows[header_row:]
-    width = len(header)
+    # One C-level pass turns the rows (ragged ones padded) into columns of Python values.
+    body = pd.DataFrame(rows[header_row:], dtype=object) if len(rows) > header_row else pd.DataFrame()
     problems = ProblemCollector(label)
     cols: dict[str, pd.Series] = {}
     for j, h in enumerate(header):
-        values = [r[j] if j < len(r) else None for r in body]
+        values = body.iloc[:, j].to_numpy(dtype=object) if j < body.shape[1] else np.full(len(body), None, object)
         if not h:
-            if any(v not in (None, "") for v in values):
+            if (pd.notna(values) & (values != "")).any():
                 problems.add(f"column {_excel_column(j)} has values but no name in the header row",
                              line=header_row, column=_excel_column(j))
             continue
@@ -561,11 +561,11 @@ def _read_sheet(f: InputFile, sheet: str | int | None, header_row: int, tm: Tabl
         cols[h] = _cell_text(values)
     problems.raise_if_any()
     df = pd.DataFrame(cols) if cols else pd.DataFrame(index=range(len(body)))
+    del body
     # Trailing blank rows (formatting that reaches further down than the data) are not records.
     if len(df) and df.shape[1]:
         filled = np.flatnonzero(df.notna().any(axis=1).to_numpy())
         df = df.iloc[:filled[-1] + 1 if filled.size else 0].reset_index(drop=True)
-    del width
     return _Frame(df, Source(label, lambda r: np.asarray(r) + header_row + 1, header_line=header_row), label)
 
 
