@@ -161,7 +161,11 @@ def run_question(job_id: str, question: str, params: dict[str, Any], exports: di
         q = QUESTIONS[question]
         p = q.model.model_validate(params)
         _stage(job_id, "loading")
-        nets = {name: _network(name, folder) for name, folder in exports.items()}
+        try:
+            nets = {name: _network(name, folder) for name, folder in exports.items()}
+        except FileNotFoundError:  # the export was dropped: its snapshot was replaced or deleted meanwhile
+            return ("error", 409, body(409, "the snapshot changed or was deleted while the question waited; "
+                                            "ask again"))
         _stage(job_id, "computing")
         t0 = time.perf_counter()
         result = q.run(nets, p)
