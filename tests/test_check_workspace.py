@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import resource
@@ -62,7 +63,6 @@ def test_clean_workspace_checks_ok(clean, tmp_path):
     shutil.copy(clean["ws"], ws)
     code, out, err, exc = run(ws, "check-workspace", "--format", "json")
     assert (code, exc) == (0, None), err
-    import json
     doc = json.loads(out)
     rows = {r["snapshot"]: r for r in doc["tables"]["snapshots"]}
     assert set(rows) == {"(registry)", "main", "big"}

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cleanpath.errors import ValidationError
-from cleanpath.io.guard import MAX_LINE_BYTES, open_regular, read_input
+from cleanpath.io.guard import MAX_LINE_BYTES, json_tree_estimate, open_regular, read_input
 from cleanpath.io.tables import read_tables
 
 #: The budget the issue sets for every bomb.
@@ -331,7 +331,6 @@ def test_tree_estimates_are_upper_bounds_of_real_parses():
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         del obj
-        from cleanpath.io.guard import json_tree_estimate
         assert json_tree_estimate(doc) >= peak, (doc[:40], json_tree_estimate(doc), peak)
 
 

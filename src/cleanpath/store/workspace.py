@@ -13,9 +13,9 @@ exactly as it was: DuckDB's write-ahead log discards the uncommitted transaction
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -28,10 +28,10 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401 (pa.compute in _with_schema_columns)
 
 from cleanpath.errors import SnapshotNotFound, ValidationError, WorkspaceError
-from cleanpath.store.integrity import (SnapshotCheck, damage_message, is_storage_error,
-                                       storage_error, verify)
 from cleanpath.model.network import Network
 from cleanpath.model.schema import DUCKDB_TYPES, TABLES
+from cleanpath.store.integrity import (SnapshotCheck, damage_message, is_storage_error,
+                                       storage_error, verify)
 
 #: Version of the workspace layout this code reads and writes.
 SCHEMA_VERSION = 2
