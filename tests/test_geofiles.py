@@ -93,6 +93,15 @@ def test_gpkg_and_kml_read_like_geojson(tmp_path, reference, name):
     _same_sites(got, reference)
 
 
+def test_attribute_only_layer_is_skipped_with_a_note(tmp_path, reference):
+    f = write_as(tmp_path, FEATURES, "sites.gpkg", layer="bases")
+    pyogrio.raw.write(f, None, [np.array(["x", "y"], dtype=object)], ["note"], driver="GPKG", layer="notes",
+                      append=True)
+    got = import_sensitive([f])
+    _same_sites(got.tables["sensitive_sites"], reference)
+    assert any("without geometry skipped: notes" in w for w in got.warnings)
+
+
 def test_shapefile_plain_zipped_and_in_a_directory(tmp_path, reference):
     polys = [f for f in FEATURES if f["geometry"]["type"] != "Point"]
     d = tmp_path / "shp"

@@ -189,14 +189,15 @@ def _bytes_of(path: Path) -> tuple[InputFile, str]:
     return read_input(path), "kml" if name.endswith((".kml", ".kmz")) else "gis"
 
 
-def _layers(f: InputFile) -> list[str]:
+def _layers(f: InputFile) -> list[tuple[str, str | None]]:
+    """(name, geometry type) of every layer; the type is None for a table without geometry."""
     import pyogrio
     from pyogrio.errors import DataSourceError
 
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes about in-memory names
-            return [str(n) for n, _t in pyogrio.list_layers(io.BytesIO(f.data))]
+            return [(str(n), t) for n, t in pyogrio.list_layers(io.BytesIO(f.data))]
     except DataSourceError as e:
         raise ValidationError(Problem(f"not a readable GeoPackage, Shapefile or KML file ({e})", f.label)) from None
 
@@ -301,9 +302,14 @@ def read_geofile(path: str | Path, *, kind=None, radius_m=None, country=None,
     warnings = warnings if warnings is not None else []
     p = Path(path)
     f, how = _bytes_of(p)
-    layers = _layers(f)
+    listed = _layers(f)
+    # attribute-only tables (a GeoPackage may hold some) have no sites to give
+    layers = [name for name, gtype in listed if gtype is not None]
+    skipped = [name for name, gtype in listed if gtype is None]
+    if skipped:
+        warnings.append(f"{f.label}: layer(s) without geometry skipped: {', '.join(skipped)}")
     if not layers:
-        raise ValidationError(Problem("the file has no layers", f.label))
+        raise ValidationError(Problem("the file has no layer with geometry", f.label))
     problems = ProblemCollector(f.label)
     frames, labels, lines = [], [], []
     for layer in layers:
