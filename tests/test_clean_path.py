@@ -18,10 +18,16 @@ from hypothesis import strategies as st
 
 import cleanpath
 from cleanpath.analysis.clean_path import clean_path_status, policy_engine, run_clean_path
-from cleanpath.analysis.trust import resolve_trust
+from cleanpath.policy.vendorset import resolve_untrusted as resolve_trust
 from test_service import graph_cli, haversine, make_net, random_net
 
+from cleanpath.model.costs import CostModel, load_costs
+
 UP = ("core.upf", "core.sgw", "core.pgw")
+#: Prices without the per-unit site visit, so hand-built fixes cost what their elements cost
+#: (a management system still pays REHOME per element it manages).
+C0 = CostModel(load_costs().roles, load_costs().generation_factor, 0.0)
+REHOME = 500.0
 GW = ("gateway.internet", "gateway.interconnect")
 
 
@@ -140,19 +146,23 @@ def test_all_trusted_is_clean_with_a_witness():
 
 
 def test_trusted_5g_radio_on_untrusted_4g_anchor_is_not_clean():
+    # the trusted 5G-NSA radio r5 is anchored on a Huawei 4G baseband at another site (s3): replacing
+    # that baseband's RAN unit takes r5 with it (a new 4G anchor does not drive another vendor's NSA)
     net = skeleton(extra=[("r5", "ran.radio", "ericsson", "s0", {"generation": "5G-NSA", "unit_cost": 15.0}),
-                          ("bb4", "ran.baseband", "huawei", "s0", {"unit_cost": 40.0})],
+                          ("bb4", "ran.baseband", "huawei", "s3", {"unit_cost": 40.0})],
                    links=[("r5", "rt", "transport"), ("bb4", "rt", "transport"), ("r5", "bb4", "anchor")],
                    radio_vendor="huawei")
-    row = row_of(run_clean_path(net, untrusted={"huawei"}))
+    row = row_of(run_clean_path(net, untrusted={"huawei"}, costs=C0))
     assert not row["clean"]
-    # two ways out: replace the Huawei 4G radio r (10), or the 5G radio's Huawei anchor (40)
+    # two ways out: the Huawei 4G radio r's RAN unit (10), or the anchor's, with r5 (40 + 15)
     assert row["remediation"] == ["r"] and row["remediation_cost"] == 10.0
-    # make the 4G radio expensive: now the 5G radio's anchor is the cheaper way
+    assert row["remediation_units"] == ["ran:s0"] and row["blocking"] == ["r"]
+    # make the 4G radio expensive: now the 5G radio's anchor unit is the cheaper way
     net.elements.loc[net.elements["element_id"] == "r", "unit_cost"] = 1000.0
     net.cache.clear()
-    row = row_of(run_clean_path(net, untrusted={"huawei"}))
-    assert not row["clean"] and row["remediation"] == ["bb4"] and row["remediation_cost"] == 40.0
+    row = row_of(run_clean_path(net, untrusted={"huawei"}, costs=C0))
+    assert not row["clean"] and sorted(row["remediation"]) == ["bb4", "r5"] and row["remediation_cost"] == 55.0
+    assert row["remediation_units"] == ["ran:s3"] and row["blocking"] == ["bb4"]
     assert row["witness"][0] == "r5" and "bb4" in row["witness"]
 
 
@@ -164,24 +174,27 @@ def test_only_radio_anchored_on_untrusted_anchor():
                    [("r5", "rt", "transport"), ("bb4", "rt", "transport"), ("rt", "upf", "transport"),
                     ("upf", "gw", "transport"), ("r5", "bb4", "anchor")],
                    sensitive=[("base", "military", 50.0, 8.0)])
-    res = run_clean_path(net, untrusted={"huawei"})
+    res = run_clean_path(net, untrusted={"huawei"}, costs=C0)
     row = row_of(res)
-    assert not row["clean"] and row["blocking"] == ["bb4"] and row["remediation"] == ["bb4"]
+    # the site's RAN is one unit: the anchor and the NSA radio it drives
+    assert not row["clean"] and row["blocking"] == ["bb4"] and sorted(row["remediation"]) == ["bb4", "r5"]
+    assert row["remediation_cost"] == 55.0
     # without the anchor constraint the site would be clean: the service itself is fine
     assert res.summary["sites_without_clean_path"] == ["base"]
 
 
 def test_untrusted_ems_managing_trusted_router_is_not_clean():
-    row = row_of(run_clean_path(skeleton(ems_vendor="huawei"), untrusted={"huawei"}))
+    row = row_of(run_clean_path(skeleton(ems_vendor="huawei"), untrusted={"huawei"}, costs=C0))
     assert not row["clean"]
-    assert row["blocking"] == ["ems"] and row["remediation"] == ["ems"] and row["remediation_cost"] == 500.0
-    assert row["lower_bound"] == pytest.approx(500.0)
+    # a management system's unit also pays for re-homing what it manages (one router here)
+    assert row["blocking"] == ["ems"] and row["remediation"] == ["ems"] and row["remediation_cost"] == 500.0 + REHOME
+    assert row["lower_bound"] == pytest.approx(500.0 + REHOME) and row["remediation_optimal"]
     row = row_of(run_clean_path(skeleton(ems_vendor="nokia"), untrusted={"huawei"}))
     assert row["clean"] and "ems" in row["witness"]  # the management dependency is part of the witness
 
 
 def test_control_plane_homed_on_untrusted_amf_is_not_clean():
-    row = row_of(run_clean_path(skeleton(amf_vendor="huawei"), untrusted={"huawei"}))
+    row = row_of(run_clean_path(skeleton(amf_vendor="huawei"), untrusted={"huawei"}, costs=C0))
     assert not row["clean"] and row["remediation"] == ["amf"] and row["remediation_cost"] == 700.0
     row = row_of(run_clean_path(skeleton(amf_vendor="ericsson"), untrusted={"huawei"}))
     assert row["clean"] and row["witness"][-1] == "amf"
@@ -210,15 +223,15 @@ def test_redundant_trusted_path_stays_clean_and_keeps_service():
 def test_remediation_counts_dragged_dependencies():
     # two routes: via h1 (cheap, but managed by an expensive Huawei EMS) or via h2 (dearer, no EMS)
     net = skeleton(extra=[("h1", "transport.router", "huawei", "s1", {"unit_cost": 10.0}),
-                          ("h2", "transport.router", "huawei", "s1", {"unit_cost": 100.0}),
+                          ("h2", "transport.router", "huawei", "s2", {"unit_cost": 100.0}),
                           ("hems", "mgmt.ems", "huawei", "dc", {"unit_cost": 1000.0})],
                    links=[("rt", "h1", "transport"), ("h1", "dcr", "transport"), ("rt", "h2", "transport"),
                           ("h2", "dcr", "transport"), ("hems", "dcr", "transport"), ("h1", "hems", "management")])
     net.links = net.links[~((net.links["a"] == "rt") & (net.links["b"] == "dcr"))].reset_index(drop=True)
     net.cache.clear()
-    row = row_of(run_clean_path(net, untrusted={"huawei"}))
+    row = row_of(run_clean_path(net, untrusted={"huawei"}, costs=C0))
     assert row["remediation"] == ["h2"] and row["remediation_cost"] == 100.0
-    assert row["blocking"] in (["h1", "hems"], ["h2"])  # one of the two shortest current routes
+    assert row["blocking"] == ["h2"]  # what the fix needs, not what the current route crosses
 
 
 def test_no_coverage_and_unknown_inputs():
@@ -247,7 +260,7 @@ def test_shared_fix_reuses_one_replacement():
     lk = [("ra", "agg", "transport"), ("rb", "agg", "transport"), ("agg", "upf", "transport"),
           ("upf", "gw", "transport"), ("ra", "ha", "transport"), ("ha", "x", "transport"), ("x", "upf", "transport")]
     net = make_net(els, lk, sensitive=[("a", "military", 50.0, 8.0, 1000.0), ("b", "military", 50.3, 8.3, 1000.0)])
-    res = run_clean_path(net, untrusted={"huawei"})
+    res = run_clean_path(net, untrusted={"huawei"}, costs=C0)
     t = res.tables["clean_path"]
     assert t["remediation"].tolist() == [["ha"], ["agg"]] and t["remediation_cost"].tolist() == [60.0, 100.0]
     assert res.summary["remediation_total_independent"] == 160.0
@@ -255,13 +268,19 @@ def test_shared_fix_reuses_one_replacement():
     assert res.summary["shared_fix_cost"] == 100.0
     assert res.tables["shared_fix"]["element_id"].tolist() == ["agg"]
     assert res.summary["shared_fix_lower_bound"] == pytest.approx(100.0)
-    assert res.summary["shared_fix_ratio_bound"] == pytest.approx(1.0)
+    assert res.summary["shared_fix_ratio_bound"] == pytest.approx(1.0) and res.summary["shared_fix_optimal"]
 
 
 # --- random networks against the brute force --------------------------------------------------------------
 
-def _check_against_brute(net, untrusted, *, exact: bool):
-    res = run_clean_path(net, untrusted=untrusted)
+def _check_against_brute(net, untrusted):
+    """Status and witnesses against the brute force; remediations are valid fixes of their units.
+
+    Fixes replace whole units (:mod:`cleanpath.analysis.units`), so the element-level optimum of
+    the brute force is a lower bound here; that the unit-level cost is the optimum is checked
+    against a brute force over units in ``test_remediation.py``.
+    """
+    res = run_clean_path(net, untrusted=frozenset(untrusted), costs=C0)
     br = Brute(net, set(untrusted))
     t = res.tables["clean_path"]
     assert len(t) == len(net.sensitive_sites) * len(net.operators)
@@ -274,7 +293,7 @@ def _check_against_brute(net, untrusted, *, exact: bool):
             assert w[0] in radios_b and not (set(w) & br.bad)
             assert any(br.role[x] in UP for x in w) and any(br.role[x] in GW for x in w)
             assert all(br.deps[x] <= set(w) for x in w)  # the witness carries its dependencies
-            assert row.remediation == [] and row.remediation_cost == 0
+            assert row.remediation == [] and row.remediation_cost == 0 and row.blocking == []
             continue
         if not radios_b:
             assert row.reason.startswith("no serving radio")
@@ -284,33 +303,28 @@ def _check_against_brute(net, untrusted, *, exact: bool):
             assert row.reason.startswith("no path")
             continue
         fixable.append((row.sensitive_id, row.operator_id))
-        assert set(row.remediation) <= br.bad
         assert br.clean(row.sensitive_id, row.operator_id, frozenset(row.remediation))  # the fix works
-        assert row.remediation_cost == pytest.approx(sum(br.cost[x] for x in row.remediation))
-        assert row.lower_bound <= best + 1e-6 <= row.remediation_cost + 2e-6
-        if exact:
-            assert row.remediation_cost == pytest.approx(best)
-        assert set(row.blocking) <= br.bad
+        assert best <= row.remediation_cost + 1e-6  # whole units cost at least the elements they must hold
+        assert row.lower_bound <= row.remediation_cost + 1e-6 and row.remediation_optimal
+        assert set(row.blocking) <= br.bad & set(row.remediation)
+        assert row.witness and row.witness[0] in radios_b
     if fixable:
         fix = frozenset(res.tables["shared_fix"]["element_id"])
         assert all(br.clean(s, o, fix) for s, o in fixable)
         assert res.summary["shared_fix_cost"] <= res.summary["remediation_total_independent"] + 1e-6
-        if len(br.candidates()) <= 9:
-            opt = br.cheapest(fixable)
-            assert res.summary["shared_fix_lower_bound"] <= opt + 1e-6 <= res.summary["shared_fix_cost"] + 2e-6
     return res
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), n=st.integers(5, 16))
-def test_random_networks_without_dependencies_are_exact(seed, n):
-    _check_against_brute(random_net(seed, n, deps=False, ops=2), {"huawei"}, exact=True)
+def test_random_networks_without_dependencies(seed, n):
+    _check_against_brute(random_net(seed, n, deps=False, ops=2), {"huawei"})
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), n=st.integers(5, 16))
-def test_random_networks_with_dependencies_are_valid_and_bounded(seed, n):
-    _check_against_brute(random_net(seed, n, deps=True, ops=2), {"huawei"}, exact=False)
+def test_random_networks_with_dependencies(seed, n):
+    _check_against_brute(random_net(seed, n, deps=True, ops=2), {"huawei"})
 
 
 # --- the policy engine, trust settings and the command line -------------------------------------------------
@@ -380,6 +394,6 @@ def test_cli_clean_path_json(tmp_path):
     row = obj["tables"]["clean_path"][0]
     assert {k: row[k] for k in ("sensitive_id", "operator_id", "clean", "remediation", "remediation_cost")} == {
         "sensitive_id": "base", "operator_id": "op", "clean": False, "remediation": ["ems"],
-        "remediation_cost": 500.0}
+        "remediation_cost": 500.0 + REHOME + load_costs().site_visit}  # the EMS's unit, one site visit
     r = CliRunner().invoke(cli, ["-w", ws, "clean-path", "--trust", "bogus-vendor", "--format", "json"])
     assert r.exit_code == 2 and json.loads(r.stdout)["problems"][0]["value"] == "bogus-vendor"

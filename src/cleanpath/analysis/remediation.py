@@ -590,7 +590,7 @@ class Remediation:
             own_set = np.zeros(nv, dtype=bool)
             own_set[own] = True
             touches = np.unique(L.ev[(~inner) & own_set[L.eu]])
-            needs_flow = bool(rcomps.size) or bool((L.root & L.bad & own_set).any()) or \
+            needs_flow = bool(rcomps.size) or bool((L.root & own_set).any()) or \
                 bool(touches.size and not up_comp[touches].all())
             if not needs_flow:
                 add_rows(np.zeros(radios.size), x[radios], np.ones(radios.size), np.ones(1), inf)
@@ -712,12 +712,14 @@ class Answers:
     heuristic_shared_cost: float
     seconds: float
     rem: Remediation | None = None
+    heuristic_cost: dict[int, float] = dataclasses.field(default_factory=dict)
+    by_closure: int = 0
 
 
 def remediate(solver, pairs, todo: Sequence[int], *, heuristic: dict[int, list[int]],
               heuristic_lower: np.ndarray, shared: bool = True, time_limit: float = DEFAULT_TIME_LIMIT,
               gap: float = DEFAULT_GAP, costs: CostModel | None = None,
-              clean_route: Callable[[int], list[int]] | None = None) -> Answers:
+              clean_route: Callable[[int], list[int]] | None = None, closures: bool = True) -> Answers:
     """Exact remediation of unclean pairs, with the heuristic as warm start and fallback.
 
     Parameters
@@ -743,6 +745,9 @@ def remediate(solver, pairs, todo: Sequence[int], *, heuristic: dict[int, list[i
     clean_route
         Optional: from an element of the clean world, its route to a user plane and a gateway
         (appended to witnesses).
+    closures
+        Solve pairs whose elements hang in trees by their radios' closures (default); False sends
+        every pair through the MILP (for tests and benchmarks of the general model).
 
     Notes
     -----
@@ -772,7 +777,9 @@ def remediate(solver, pairs, todo: Sequence[int], *, heuristic: dict[int, list[i
         if h:
             u = rem.unit[np.asarray(h, dtype=np.int64)]
             warm[u[u >= 0]] = True
-        cl = rem.closures(L, rl) if not rc.size else None
+        cl = rem.closures(L, rl) if (closures and not rc.size) else None
+        if h:
+            ans.heuristic_cost[i] = float(rem.unit_cost[warm].sum())
         info = {"optimal": False, "gap": np.inf, "bound": 0.0, "infeasible": False}
         chosen = None
         if cl is not None:
@@ -781,6 +788,7 @@ def remediate(solver, pairs, todo: Sequence[int], *, heuristic: dict[int, list[i
                 ans.unfixable.append(i)
                 continue
             tree_opts[i] = sets
+            ans.by_closure += 1
             c = np.array([rem.unit_cost[u].sum() for u in sets])
             best = int(np.argmin(c))
             chosen = np.zeros(nunit, dtype=bool)
@@ -812,7 +820,7 @@ def remediate(solver, pairs, todo: Sequence[int], *, heuristic: dict[int, list[i
             ans.witness[i], ans.blocking[i] = _closure_answer(rem, L, cl, chosen, clean_route)
         else:
             serving, lab = rem.world(L, chosen)
-            ans.witness[i] = _witness(rem, L, serving, lab, rl, rc, clean_route)
+            ans.witness[i] = _witness(rem, L, serving, lab, rl, rc, clean_route, radios)
             ans.blocking[i] = _blocking(rem, L, chosen, rl, rc, serving, ans.witness[i])
     if shared and ans.cost:
         ans.heuristic_shared_cost = float(rem.unit_cost[warm_all].sum())
@@ -892,15 +900,20 @@ def _blocking(rem: Remediation, L: Local, chosen: np.ndarray, rl: np.ndarray, rc
 
 
 def _witness(rem: Remediation, L: Local, serving: np.ndarray, lab: np.ndarray, rl: np.ndarray, rc: np.ndarray,
-             clean_route: Callable[[int], list[int]] | None) -> list[int]:
-    """The fixed path: a satisfied radio's route through fixed elements to the clean world (or to a
-    user plane), then every dependency of it (transitively) with its own route to the clean world."""
+             clean_route: Callable[[int], list[int]] | None, radios: np.ndarray | None = None) -> list[int]:
+    """The fixed path: a satisfied radio's route through the fixed world to a user plane (a fixed
+    user-plane function or a clean component holding one), then every element on it with its own
+    route to the clean world and its dependencies (transitively), each with its route too.
+
+    A radio that is itself clean (in a clean component without a user plane) starts at that
+    component. Entering the clean world is shown by the clean element where the route enters.
+    """
     nv, nt = L.nv, L.nv + L.nc
     alive = np.concatenate([serving, np.ones(L.nc, dtype=bool)])
     m = alive[L.eu] & alive[L.ev]
     g = sp.csr_matrix((np.ones(2 * int(m.sum()), dtype=np.int8),
                        (np.r_[L.eu[m], L.ev[m]], np.r_[L.ev[m], L.eu[m]])), shape=(nt + 1, nt + 1))
-    # roots: comps and serving untrusted gateways, joined to a super node
+    # roots: comps and serving gateways, joined to a super node
     roots = np.r_[np.flatnonzero(serving & L.root), nv + np.arange(L.nc)]
     sup = sp.csr_matrix((np.ones(roots.size, dtype=np.int8), (np.full(roots.size, nt), roots)), shape=(nt + 1, nt + 1))
     _, pred = breadth_first_order(g + sup + sup.T, nt, directed=False, return_predecessors=True)
@@ -908,18 +921,50 @@ def _witness(rem: Remediation, L: Local, serving: np.ndarray, lab: np.ndarray, r
     has_up[lab[np.flatnonzero(serving & L.up)]] = True
     has_up[lab[nv + np.flatnonzero(L.comp_up)]] = True
     good = rl[serving[rl] & has_up[lab[rl]]]
-    if not good.size:
-        return []
-    # contact element of each (node, comp) edge, for reporting where a route enters W0
-    contact = {}
-    ce = ~(L.ev < nv)
-    for u, c, e in zip(L.eu[ce].tolist(), L.ev[ce].tolist(), L.contact[ce].tolist()):
-        contact.setdefault((u, c), e)
+    good_c = rc[has_up[lab[rc]]] if rc.size else rc
     out: list[int] = []
+    if good.size:
+        start = int(good[0])
+    elif good_c.size:
+        start = int(good_c[0])
+        if radios is not None:  # the clean radio of the pair in that component
+            inside = radios[rem.comp[radios] == L.comps[start - nv]]
+            out += [int(inside[0])] if inside.size else []
+    else:
+        return []
+    # the route to a user plane: breadth first from the start through the fixed world
+    target = np.zeros(nt, dtype=bool)
+    target[:nv] = serving & L.up
+    target[nv + np.flatnonzero(L.comp_up)] = True
+    order, pre = breadth_first_order(g, start, directed=False, return_predecessors=True)
+    hit = order[target[order]] if order.size else order
+    route = [start]
+    if hit.size and int(hit[0]) != start:
+        back = [int(hit[0])]
+        while back[-1] != start and pre[back[-1]] >= 0:  # a few hops
+            back.append(int(pre[back[-1]]))
+        route = back[::-1]
+    # contact element of each (node, comp) edge, for reporting where a route enters W0
+    ce = ~(L.ev < nv)
+    contact = dict(zip(zip(L.eu[ce].tolist(), L.ev[ce].tolist()), L.contact[ce].tolist()))
+
+    def enter(a: int, c: int, first: bool) -> None:
+        e = contact.get((a, c), -1)
+        if e >= 0:
+            out.append(int(e))
+            if first and clean_route is not None:
+                out.extend(clean_route(int(e)))
+
+    for a, b in zip(route[:-1], route[1:]):
+        if a < nv:
+            out.append(int(L.nodes[a]))
+        if a < nv <= b:
+            enter(a, b, True)
+    if route[-1] < nv:
+        out.append(int(L.nodes[route[-1]]))
     seen: set[int] = set()
-    queue = [int(good[0])]
-    first = True
-    while queue:  # the elements one witness relies on: a handful per pair
+    queue = [v for v in route if v < nv]
+    while queue:  # the elements the route relies on: a handful per pair
         v = queue.pop(0)
         if v in seen:
             continue
@@ -930,16 +975,9 @@ def _witness(rem: Remediation, L: Local, serving: np.ndarray, lab: np.ndarray, r
         for a in path:
             if a < nv:
                 out.append(int(L.nodes[a]))
-                for d in L.dv[L.du == a].tolist():
-                    if d not in seen:
-                        queue.append(d)
+                queue += [d for d in L.dv[L.du == a].tolist() if d not in seen]
         if len(path) > 1 and path[-1] >= nv:
-            e = contact.get((path[-2], path[-1]))
-            if e is not None and e >= 0:
-                out.append(int(e))
-                if first and clean_route is not None:
-                    out.extend(clean_route(int(e)))
-        first = False
+            enter(path[-2], path[-1], False)
     return list(dict.fromkeys(out))
 
 
@@ -988,7 +1026,7 @@ class Exact:
 
 def exact_remediation(solver, pairs, heuristic, table, *, shared: bool = True,
                       time_limit: float = DEFAULT_TIME_LIMIT, gap: float = DEFAULT_GAP,
-                      costs: CostModel | None = None) -> Exact:
+                      costs: CostModel | None = None, closures: bool = True) -> Exact:
     """Replace the heuristic remediation columns of a ``clean_path`` table by exact ones (in place).
 
     Parameters
@@ -1002,7 +1040,7 @@ def exact_remediation(solver, pairs, heuristic, table, *, shared: bool = True,
         The ``clean_path`` table, one row per pair in ``pairs`` order. Columns ``witness``,
         ``blocking``, ``remediation``, ``remediation_cost``, ``lower_bound`` and ``reason`` of
         unclean pairs are rewritten; :data:`EXACT_COLUMNS` are added.
-    shared, time_limit, gap, costs
+    shared, time_limit, gap, costs, closures
         See :func:`remediate`.
     """
     import pandas as pd
@@ -1010,7 +1048,7 @@ def exact_remediation(solver, pairs, heuristic, table, *, shared: bool = True,
     _check_params(time_limit, gap)
     todo = sorted(heuristic.fix_sets)
     a = remediate(solver, pairs, todo, heuristic=heuristic.fix_sets, heuristic_lower=heuristic.lower,
-                  shared=shared, time_limit=time_limit, gap=gap, costs=costs)
+                  shared=shared, time_limit=time_limit, gap=gap, costs=costs, closures=closures)
     ids = solver.idx.graph.element_ids
     as_ids = lambda xs: [str(ids[v]) for v in xs]  # noqa: E731
     n = len(table)
@@ -1048,6 +1086,8 @@ def exact_remediation(solver, pairs, heuristic, table, *, shared: bool = True,
         "remediation_all_optimal": bool(all(a.optimal[i] for i in fixed)),
         "remediation_max_gap": float(max((a.gap[i] for i in fixed), default=0.0)),
         "remediation_seconds": a.seconds,
+        "remediation_pairs_by_closure": a.by_closure,
+        "remediation_total_heuristic": float(sum(a.heuristic_cost.get(i, np.nan) for i in fixed)),
     }
     shared_tab = None
     if shared:
