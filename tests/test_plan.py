@@ -657,6 +657,15 @@ def test_cap_plan_is_the_brute_force_optimum(data, tmp_path_factory):
     assert got == pytest.approx(best, abs=1e-9)
     caps = r.tables["caps"]
     assert caps["meets_cap"].all()
+    # and by hand: the sites the plan replaced by the cap's year bring the share under the cap
+    if y_cap < horizon:
+        sched = r.tables["schedule"].set_index("unit_id")["year"]
+        left = np.ones(n, dtype=bool)
+        for i in hw:
+            y = sched.get(f"ran:c{i}", np.nan)
+            if np.isfinite(y) and y - start <= y_cap:
+                left[i] = False
+        assert _cap_share(vendors, subs, left, measure) * 100 <= pct + 1e-9
 
 
 def test_uk_tsa_plan_meets_the_access_cap_and_ends_without_violations():

@@ -233,8 +233,8 @@ def cap_requirements(net: Network, rules: Sequence, units: pd.DataFrame, *, star
             need = num[g] - allowed[g]
             if integral:
                 need = np.ceil(need - 1e-9)               # whole elements or sites: the exact bound
-            else:
-                need = need + 1e-9 * den[g]                # a hair inside, for the solver's tolerance
+            # weighted measures keep the exact bound too: a share exactly at the cap passes the audit
+            # (it cross-multiplies), and a margin would refuse it (or make a 0 % cap unreachable)
             op = op_ids[g - 1] if (per_op and g > 0) else None
             removable = float(contrib[:, g].sum())
             rows.append({"pack": r.pack, "rule_id": r.id, "operator_id": op or ("network" if not per_op else None),
