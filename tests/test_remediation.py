@@ -260,3 +260,16 @@ def test_random_trees_closures_and_milp_equal_brute_force(monkeypatch):
     for net in nets[:40]:
         res, _ = _check(net)
         assert res.summary["remediation_pairs_by_closure"] == 0
+
+
+def test_costs_from_a_yaml_file_and_the_shared_table(tmp_path):
+    f = tmp_path / "costs.yaml"
+    f.write_text("site_visit: 0\n", encoding="utf-8")
+    res = run_clean_path(skeleton(ems_vendor="huawei"), untrusted={"huawei"}, costs=str(f))
+    row = res.tables["clean_path"].iloc[0]
+    assert row["remediation_cost"] == pytest.approx(500 + REHOME)  # the EMS and re-homing its one router
+    tab = res.tables["shared_fix"]
+    assert tab[["element_id", "unit_id"]].values.tolist() == [["ems", "mgmt:ems"]]
+    assert tab["cost"].sum() == pytest.approx(res.summary["shared_fix_cost"])
+    with pytest.raises(cleanpath.ValidationError):
+        run_clean_path(skeleton(), untrusted={"huawei"}, costs=str(tmp_path / "missing.yaml"))

@@ -79,7 +79,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from cleanpath.analysis.service import gather_rows
 from cleanpath.analysis.units import UnitGrouping, group_units
-from cleanpath.model.costs import CostModel
+from cleanpath.model.costs import CostModel, load_costs
 
 #: Default seconds for all remediation MILPs of one question together.
 DEFAULT_TIME_LIMIT = 10.0
@@ -1040,12 +1040,24 @@ def exact_remediation(solver, pairs, heuristic, table, *, shared: bool = True,
         The ``clean_path`` table, one row per pair in ``pairs`` order. Columns ``witness``,
         ``blocking``, ``remediation``, ``remediation_cost``, ``lower_bound`` and ``reason`` of
         unclean pairs are rewritten; :data:`EXACT_COLUMNS` are added.
-    shared, time_limit, gap, costs, closures
+    shared, time_limit, gap, closures
         See :func:`remediate`.
+    costs
+        A :class:`~cleanpath.model.costs.CostModel`, or the path of a YAML cost file.
+
+    Returns
+    -------
+    Exact
+        ``summary`` keys to add (``pairs_needing_fix``, ``remediation_*``, ``shared_fix_*``) and the
+        ``shared_fix`` table (one row per replaced element: ``element_id, unit_id, vendor, role,
+        site_id, operator_id, cost`` (the element's own price, re-homing included) and ``unit_cost``
+        (its unit's, site visit included)).
     """
     import pandas as pd
 
     _check_params(time_limit, gap)
+    if costs is not None and not isinstance(costs, CostModel):
+        costs = load_costs(costs)  # a YAML file of the planner's shape (``--costs FILE``)
     todo = sorted(heuristic.fix_sets)
     a = remediate(solver, pairs, todo, heuristic=heuristic.fix_sets, heuristic_lower=heuristic.lower,
                   shared=shared, time_limit=time_limit, gap=gap, costs=costs, closures=closures)
@@ -1096,6 +1108,10 @@ def exact_remediation(solver, pairs, heuristic, table, *, shared: bool = True,
         g = solver.idx.graph
         pos = np.asarray(a.shared_elements, dtype=np.int64)
         unit_of = np.asarray(a.rem.unit_ids[a.rem.unit[pos]], dtype=object) if pos.size else np.zeros(0, object)
+        g_ = a.rem.units
+        el_cost = (np.nan_to_num(g_.cost[np.searchsorted(g_.pos, pos)], nan=0.0) if pos.size and g_ is not None
+                   else np.zeros(0))
+        u_cost = a.rem.unit_cost[a.rem.unit[pos]] if pos.size else np.zeros(0)
         shared_tab = pd.DataFrame({
             "element_id": np.asarray(g.element_ids[pos], dtype=object),
             "unit_id": unit_of,
@@ -1103,6 +1119,8 @@ def exact_remediation(solver, pairs, heuristic, table, *, shared: bool = True,
             "role": el["role"].iloc[pos].to_numpy(dtype=object),
             "site_id": el["site_id"].iloc[pos].to_numpy(dtype=object),
             "operator_id": np.asarray(solver.idx.operators[solver.idx.operator[pos]], dtype=object),
+            "cost": el_cost,
+            "unit_cost": u_cost,
         })
         lb = s.lower if s else 0.0
         c = s.cost if s else 0.0
