@@ -9,11 +9,14 @@ Units follow the field's coupling rules:
   manages;
 - the remaining untrusted equipment of a site (transport, security, gateways) is one unit.
 
-Identical units (same kind, region, deadline year, cost, funding, risk weight and crew-jobs) are
-aggregated into a class with an integer count, so a national network of tens of thousands of sites
-becomes a model of a few thousand integer variables with exactly the optimum of the binary model. The mixed-integer programme (HiGHS) chooses how many units of
-each class to replace each year so that every deadline is met, yearly budgets (net of funding) and
-crews per region per year hold, and discounted cost plus weighted exposure-years is minimal.
+Identical units (same kind, region, deadline year, cost, funding, risk weight, crew-jobs and share-cap
+contributions) are aggregated into a class with an integer count, so a national network of tens of
+thousands of sites becomes a model of a few thousand integer variables with exactly the optimum of
+the binary model. The mixed-integer programme (HiGHS) chooses how many units of each class to
+replace each year so that every deadline is met, every share cap of the packs holds per operator
+from its binding date (:mod:`cleanpath.plan.caps`), yearly budgets (net of funding) and crews per
+region per year hold, and discounted cost plus weighted exposure-years is minimal. Rules a schedule
+cannot encode (clean-path rules, advice) are listed in the result's ``unencoded_rules`` table.
 """
 
 from __future__ import annotations
