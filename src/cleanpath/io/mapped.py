@@ -404,6 +404,23 @@ class _Frame:
     source: Source
     label: str
     delimiter: str | None = None  # CSV only
+    #: CSV read with the delimiter swapped for ",": values are swapped back when first used,
+    #: so columns no table maps cost nothing.
+    swapped: bool = False
+    _fixed: set = field(default_factory=set)
+
+    def column(self, name: str) -> pd.Series:
+        """Their column ``name`` as text, exactly as in the file."""
+        s = self.df[name]
+        if self.swapped and name not in self._fixed:
+            arr = pa.array(s.array)
+            # Most columns (ids, words) hold neither byte: one scan, no copies.
+            if (pc.any(pc.match_substring(arr, ",")).as_py()
+                    or pc.any(pc.match_substring(arr, self.delimiter)).as_py()):
+                s = pd.Series(pd.arrays.ArrowExtensionArray(_swap(arr, self.delimiter)), index=s.index)
+                self.df[name] = s
+            self._fixed.add(name)
+        return s
 
 
 def sniff_delimiter(f: InputFile) -> str:
@@ -455,9 +472,7 @@ def _read_csv(f: InputFile, opts: CsvOptions) -> _Frame:
             # so swapping them keeps UTF-8 intact, and every value is swapped back below.
             table = bytes.maketrans(b"," + delimiter.encode(), delimiter.encode() + b",")
             df, src = read_csv_bytes(InputFile(f.label, f.data.translate(table), f.member))
-            df = pd.DataFrame({_swap(pa.array([c]), delimiter)[0].as_py():
-                               pd.Series(pd.arrays.ArrowExtensionArray(_swap(pa.array(df[c].array), delimiter)))
-                               for c in df.columns})
+            df.columns = [c.translate(str.maketrans("," + delimiter, delimiter + ",")) for c in df.columns]
     except ValidationError as e:
         if delimiter == ",":
             raise
@@ -468,7 +483,7 @@ def _read_csv(f: InputFile, opts: CsvOptions) -> _Frame:
                                 str.maketrans("," + delimiter, delimiter + ",")))
                     for p in e.problems]
         raise ValidationError(problems, truncated=e.truncated) from None
-    return _Frame(df, src, f.label, delimiter)
+    return _Frame(df, src, f.label, delimiter, swapped=delimiter != ",")
 
 
 def _check_workbook(f: InputFile) -> None:
@@ -588,18 +603,23 @@ _ISO_TIME = r"^\s*(\d{4}-\d{2}-\d{2})[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*$"
 
 def _decimal_comma(s: pd.Series) -> pd.Series:
     """``1.234,5`` -> ``1234.5`` and ``49,44`` -> ``49.44``; other text unchanged (vectorised)."""
-    arr = pa.array(s.array) if not isinstance(s.array, pd.arrays.ArrowExtensionArray) else s.array._pa_array
-    grouped = pc.match_substring_regex(arr, _GROUPED.pattern)
-    arr = pc.if_else(grouped, pc.replace_substring(arr, ".", ""), arr)
-    comma = pc.match_substring_regex(arr, _COMMA_DECIMAL)
-    arr = pc.if_else(comma, pc.replace_substring(arr, ",", "."), arr)
+    arr = pa.array(s.array)
+    # The regular expressions run only where their character occurs at all (lat/lon columns
+    # have no thousands groups, costs may).
+    if pc.any(pc.match_substring(arr, ".")).as_py():
+        grouped = pc.match_substring_regex(arr, _GROUPED.pattern)
+        arr = pc.if_else(grouped, pc.replace_substring(arr, ".", ""), arr)
+    if pc.any(pc.match_substring(arr, ",")).as_py():
+        comma = pc.match_substring_regex(arr, _COMMA_DECIMAL)
+        arr = pc.if_else(comma, pc.replace_substring(arr, ",", "."), arr)
     return pd.Series(pd.arrays.ArrowExtensionArray(arr), index=s.index)
 
 
 def _iso_dates(s: pd.Series) -> pd.Series:
     """``31.12.2019`` and ``2019-12-31 00:00:00`` -> ``2019-12-31``; other text unchanged."""
-    arr = pa.array(s.array) if not isinstance(s.array, pd.arrays.ArrowExtensionArray) else s.array._pa_array
-    arr = pc.replace_substring_regex(arr, _ISO_TIME, r"\1")
+    arr = pa.array(s.array)
+    if pc.any(pc.match_substring(arr, ":")).as_py():  # only date-times need the expression
+        arr = pc.replace_substring_regex(arr, _ISO_TIME, r"\1")
     dmy = pc.match_substring_regex(arr, _DMY)
     if pc.any(dmy).as_py():
         parts = pc.extract_regex(arr, _DMY.replace(r"(\d{1,2})\.(\d{1,2})\.(\d{4})",
@@ -630,7 +650,7 @@ def _apply(tm: TableMap, frame: _Frame, decimal: str, problems: ProblemCollector
         return None
     out: dict[str, pd.Series] = {}
     for our, theirs in tm.columns.items():
-        s = _text(df[theirs]).str.strip()
+        s = _text(frame.column(theirs)).str.strip()
         if our in tm.values:
             table = tm.values[our]
             # A hash lookup per value; values the table does not list pass through unchanged.
@@ -774,6 +794,7 @@ def import_mapped(paths, *, mapping: str | Path | Mapping | None = None, **_igno
         used.setdefault(frame.label, set()).update(tm.columns.values())
         for our, theirs in tm.columns.items():
             where.setdefault((frame.label, our), []).append((tname, theirs))
+    inputs.clear()  # the raw bytes; each frame keeps only what its row locations need
     problems.raise_if_any()
     warnings = []
     for label, frame in frames.items():
