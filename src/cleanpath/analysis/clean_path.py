@@ -24,8 +24,15 @@ fewest-hop radio -> user plane -> gateway path ignoring trust) and among that ro
 
 The cheapest remediation
 ------------------------
+The reported fixes are exact: :mod:`cleanpath.analysis.remediation` solves them with HiGHS over
+replacement units (a site's RAN as one unit with 5G-NSA and its anchor, a core data centre as one
+unit, a management system with its re-homing; :mod:`cleanpath.analysis.units`), and states per
+pair ``remediation_optimal`` and ``remediation_gap``; ``blocking`` lists the untrusted elements the
+fix cannot do without. The heuristic below is its warm start and its fallback past
+``time_limit``.
+
 Replacing an untrusted element costs its ``unit_cost`` (else the shipped default for its role and
-generation, :mod:`cleanpath.plan.costs` / ``data/costs.yaml``) and drags its dependencies: an
+generation, :mod:`cleanpath.model.costs` / ``data/costs.yaml``) and drags its dependencies: an
 untrusted EMS, anchor or control-plane function the element relies on must be replaced too.
 
 1. *The path.* Elements get a weight: 0 if they serve in the clean world, else their own cost plus
@@ -568,11 +575,12 @@ def run_clean_path(net, *, sensitive: Sequence[str] | str | None = None, trust: 
     Result
         Table ``clean_path`` (one row per sensitive site and operator: ``sensitive_id``,
         ``operator_id``, ``kind``, ``clean``, ``reason``, ``witness``, ``blocking``,
-        ``remediation`` (element ids), ``remediation_cost`` (US$), ``lower_bound`` (US$)). The
+        ``remediation`` (element ids), ``remediation_cost`` (US$), ``lower_bound`` (US$),
+        ``remediation_units``, ``remediation_optimal``, ``remediation_gap``). The
         witness of a clean pair is its clean path; of a pair without one, the path the remediation
         opens (with the dependencies and connections it adds). Table
-        ``shared_fix`` (the elements of the shared remediation); summary with the counts, the
-        untrusted vendors, the shared fix's cost and its approximation bounds. See the module
+        ``shared_fix`` (the elements of the shared remediation, with their units); summary with the
+        counts, the untrusted vendors, the shared fix's cost, whether it is proved optimal and its gap. See the module
         docstring for the definitions and guarantees.
 
     Raises

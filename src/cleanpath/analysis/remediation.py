@@ -33,16 +33,28 @@ The MILP (one per pair, and one for the shared fix)
 * ``y[u]`` binary: unit ``u`` is replaced (objective: ``sum cost[u] y[u]``).
 * ``x[v]`` in [0, 1]: dirty element ``v`` is in ``S``. ``x[v] <= y[unit(v)]`` for untrusted ``v``;
   ``x[v] <= x[d]`` for each dependency ``d`` (``x[v] = 0`` if a dependency cannot serve at all).
-* Gateway reach: a single-commodity flow in which every chosen element sends ``x[v]`` towards
-  the roots (``W0`` components, chosen untrusted gateways); an arc carries flow only between
-  chosen elements (capacity ``K x``, ``K`` = elements in the model), plus the valid cut
-  ``x[v] <= sum of x over v's neighbours`` that tightens the relaxation.
+* Gateway reach. An element that hangs in a tree of the transport graph (the peeled forest of
+  :class:`~cleanpath.analysis.service.Forest`: cell sites hang off hubs) reaches a gateway only
+  through its tree parent, so ``x[v] <= x[parent]`` says it exactly (and strongly). Elements of
+  the meshed core get a single-commodity flow in which each chosen one sends ``x[v]`` towards the
+  roots (``W0`` components, chosen gateways) through chosen core elements only (capacity
+  ``K x``, ``K`` = core elements in the model), plus the valid cut ``x[v] <= sum of x over v's
+  core neighbours`` that tightens the relaxation.
 * The pair: ``sum x[r] >= 1`` over its radios when every root it can reach holds a user plane;
   otherwise a unit flow from one chosen radio to a user plane (a chosen untrusted one or a ``W0``
   component that holds one), through chosen elements only.
 
 ``x`` need not be integral: the support of any feasible ``x`` is itself a consistent set that
-serves the pair, so the optimum over binary ``y`` is the exact optimum. The answer is checked
+serves the pair, so the optimum over binary ``y`` is the exact optimum.
+
+Pairs whose needed elements all hang in trees (no core element, no gateway among them) have a
+unique least consistent set per radio: the radio, its tree path up to the clean world and its
+dependencies, transitively (its *closure*, :meth:`Remediation.closures`). A fix must replace every
+unit of some radio's closure, so such a pair's optimum is its cheapest closure, taken directly
+without a solver; in the shared MILP such a pair is a choice of one closure (``z[o] <= y[u]`` for
+every unit ``u`` of option ``o``, ``sum z = 1``), which is also a much tighter relaxation than the
+flow. On the generated national networks every pair is of this kind; ``closures=False`` sends
+every pair through the flow model instead (tests and benchmarks compare both). The answer is checked
 anyway: the replaced units are re-run through a local service fixpoint
 (:meth:`Remediation.world`), which also gives the witness and the blocking elements.
 
