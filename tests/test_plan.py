@@ -830,3 +830,26 @@ def test_nothing_to_replace_still_reports_caps_and_unencoded_rules(tmp_path):
     pack.write_text(CAP_PACK.format(pct=10, measure="sites", deadline="2027-12-31").replace("[huawei]", "[ericsson]"))
     r = run_plan(net, policies=str(pack), start_year=2027, horizon=2, budget=1e6, untrusted=["huawei"])
     assert r.summary["status"] == "infeasible" and "unreachable_cap" in r.summary
+
+
+def test_verbose_solver_log_goes_to_stderr_only():
+    """HiGHS's banner and log never reach stdout; with verbose they go to stderr."""
+    import subprocess
+    import sys
+
+    code = """
+import cleanpath, pandas as pd
+from cleanpath.plan.planner import run_plan
+net = cleanpath.Network({
+    "operators": pd.DataFrame([{"operator_id": "op", "name": "Op", "country": "DE"}]),
+    "sites": pd.DataFrame([{"site_id": "c0", "operator_id": "op", "kind": "cell", "lat": 50.0, "lon": 8.0}]),
+    "elements": pd.DataFrame([{"element_id": "bb", "site_id": "c0", "role": "ran.baseband", "vendor": "huawei",
+                               "generation": "4G", "unit_cost": 1000.0}])})
+r = run_plan(net, policies="de-2024", start_year=2027, horizon=2, budget=1e6, verbose=%s)
+print("RESULT", r.summary["status"])
+"""
+    for verbose in (False, True):
+        out = subprocess.run([sys.executable, "-c", code % verbose], capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip().splitlines() == ["RESULT Optimal"]
+        assert ("HiGHS" in out.stderr) == verbose
