@@ -349,3 +349,50 @@ def test_source_mistakes_point_into_the_mapping(tmp_path):
 def test_cli_map_only_with_tables(tmp_path):
     out = run(tmp_path / "ws.duckdb", "import", "sensitive", str(EXPORT), "--map", str(MAP))
     assert out.exit_code == 2 and "--map goes with FORMAT tables" in out.output
+
+
+# --- number and date spellings against independent formatting -------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from cleanpath.io.mapped import _decimal_comma, _iso_dates  # noqa: E402
+
+
+def _german(x: float, grouped: bool) -> str:
+    """``x`` as German Excel writes it: ``1.234.567,25`` (grouped) or ``1234567,25``."""
+    s = f"{abs(x):,.2f}" if grouped else f"{abs(x):.2f}"
+    s = s.replace(",", "_").replace(".", ",").replace("_", ".")
+    return ("-" if x < 0 else "") + s
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False), min_size=1, max_size=30),
+       st.booleans())
+def test_decimal_comma_reads_what_german_formatting_wrote(xs, grouped):
+    text = pd.Series([_german(x, grouped) for x in xs], dtype="string[pyarrow]")
+    got = [float(v) for v in _decimal_comma(text)]
+    assert got == pytest.approx([round(x, 2) for x in xs], abs=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.dates(min_value=pd.Timestamp("1900-01-01").date(),
+                         max_value=pd.Timestamp("2100-12-31").date()), min_size=1, max_size=20),
+       st.booleans())
+def test_german_dates_become_iso(days, pad):
+    text = [f"{d.day:02d}.{d.month:02d}.{d.year}" if pad else f"{d.day}.{d.month}.{d.year}" for d in days]
+    got = _iso_dates(pd.Series(text, dtype="string[pyarrow]")).tolist()
+    assert got == [d.isoformat() for d in days]
+
+
+def test_constants_only_table_is_one_row_located_in_the_mapping(tmp_path):
+    f = tmp_path / "s.csv"
+    f.write_text("ID;Breite;Laenge;Kunden\na;50;8;1\n")
+    m = tmp_path / "m.yaml"
+    m.write_text(SITES_MAP.replace("country: DE", "country: Deutschland"))
+    with cleanpath.open_workspace(tmp_path / "ws.duckdb") as ws:
+        with pytest.raises(ValidationError) as e:
+            ingest(ws, "mapped", [f], mapping=m, dry_run=True)
+    (p,) = e.value.problems
+    assert (p.file, p.line, p.column, p.value) == (str(m), 3, "country", "Deutschland")

@@ -413,7 +413,7 @@ class _Frame:
         """Their column ``name`` as text, exactly as in the file."""
         s = self.df[name]
         if self.swapped and name not in self._fixed:
-            arr = pa.array(s.array)
+            arr = pc.cast(pa.array(s.array), pa.string())
             # Most columns (ids, words) hold neither byte: one scan, no copies.
             if (pc.any(pc.match_substring(arr, ",")).as_py()
                     or pc.any(pc.match_substring(arr, self.delimiter)).as_py()):
@@ -603,7 +603,7 @@ _ISO_TIME = r"^\s*(\d{4}-\d{2}-\d{2})[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*$"
 
 def _decimal_comma(s: pd.Series) -> pd.Series:
     """``1.234,5`` -> ``1234.5`` and ``49,44`` -> ``49.44``; other text unchanged (vectorised)."""
-    arr = pa.array(s.array)
+    arr = pc.cast(pa.array(s.array), pa.string())  # one string type for the joins below
     # The regular expressions run only where their character occurs at all (lat/lon columns
     # have no thousands groups, costs may).
     if pc.any(pc.match_substring(arr, ".")).as_py():
@@ -617,7 +617,7 @@ def _decimal_comma(s: pd.Series) -> pd.Series:
 
 def _iso_dates(s: pd.Series) -> pd.Series:
     """``31.12.2019`` and ``2019-12-31 00:00:00`` -> ``2019-12-31``; other text unchanged."""
-    arr = pa.array(s.array)
+    arr = pc.cast(pa.array(s.array), pa.string())  # one string type for the joins below
     if pc.any(pc.match_substring(arr, ":")).as_py():  # only date-times need the expression
         arr = pc.replace_substring_regex(arr, _ISO_TIME, r"\1")
     dmy = pc.match_substring_regex(arr, _DMY)
