@@ -208,7 +208,7 @@ def server(seed_ws, tmp_path):
         assert proc.poll() is None, (tmp_path / "server.log").read_text()
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.2)
-    yield {"port": port, "h": h, "proc": proc, "log": tmp_path / "server.log"}
+    yield {"port": port, "h": h, "proc": proc, "log": tmp_path / "server.log", "path": path}
     if proc.poll() is None:
         proc.kill()
         proc.wait(10)
@@ -250,6 +250,10 @@ def test_sigterm_stops_the_server_within_seconds_even_with_a_job_running(server)
     server["proc"].send_signal(signal.SIGTERM)
     server["proc"].wait(timeout=20)
     assert time.monotonic() - t0 < 10, server["log"].read_text()[-2000:]
+    # the workspace was released cleanly, and the stopped job's end is in the audit log
+    with open_workspace(server["path"]) as ws:
+        got = ws.con.execute("SELECT method, action, status FROM service_audit_log").fetchall()
+    assert ("POST", "question:outage", 202) in got and ("JOB", "job:outage:cancelled", 503) in got
 
 
 # --- audit log -----------------------------------------------------------------------------------------------

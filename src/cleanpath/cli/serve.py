@@ -92,7 +92,7 @@ def serve_cmd(ctx, workspace, host, port, max_upload_mb, cache_mb, cache_disk_mb
     app = create_app(config=ServiceConfig(workspace=path, max_upload_bytes=max_upload_mb * 2**20,
                                           cache_bytes=cache_mb * 2**20, cache_disk_bytes=cache_disk_mb * 2**20,
                                           job_time_limit=job_time_limit, drain_seconds=drain_seconds,
-                                          auth_failures=auth_failures, **extra))
+                                          auth_failures=auth_failures, **extra), close_on_shutdown=True)
     svc = app.state.service
     if svc.tokens.list()["revoked_at"].isna().sum() == 0:
         stderr.print("[yellow]note:[/yellow] this workspace has no active token; stop the service and run "

@@ -209,7 +209,8 @@ class Guard:
                       scope.get("method"), scope.get("path"), AUDIT_WAIT)
 
 
-def create_app(*, workspace: str | Path | None = None, config: ServiceConfig | None = None) -> FastAPI:
+def create_app(*, workspace: str | Path | None = None, config: ServiceConfig | None = None,
+               close_on_shutdown: bool = False) -> FastAPI:
     """The cleanpath REST service and dashboard as a FastAPI app.
 
     Parameters
@@ -219,6 +220,9 @@ def create_app(*, workspace: str | Path | None = None, config: ServiceConfig | N
         ``config`` is given.
     config
         Full settings (upload limit, cache size...).
+    close_on_shutdown
+        Release the workspace when the app shuts down (``cleanpath serve``: uvicorn ends the process
+        by re-raising SIGTERM after the shutdown, so nothing after ``uvicorn.run`` would run).
 
     Returns
     -------
@@ -241,7 +245,7 @@ def create_app(*, workspace: str | Path | None = None, config: ServiceConfig | N
         try:
             yield
         finally:
-            svc.stop()
+            svc.close() if close_on_shutdown else svc.stop()
 
     app = FastAPI(
         title="cleanpath", version=__version__, lifespan=lifespan,

@@ -212,6 +212,7 @@ class Job:
     future: Any = None
     #: resolved once the job is final and its result (if any) is in the cache
     outcome: Future = field(default_factory=Future)
+    finalized: bool = False
     t0: float = field(default_factory=time.monotonic)
 
     @property
@@ -320,6 +321,15 @@ class JobManager:
             except Exception:
                 pass
         self._drop_pool()
+        # jobs the stop cut short end here, recorded like any other (their callbacks may never run)
+        for j in pending:
+            with self._lock:
+                if j.final or j.finalized:
+                    continue
+                j.status, j.http_status = "cancelled", 503
+                j.error = {"error": "unavailable", "problems": [],
+                           "message": "the service stopped before the question finished; ask again"}
+            self._finalize(j)
 
     def _drop_pool(self) -> None:
         """Stop the workers (terminating busy ones) and the progress reader."""
@@ -372,6 +382,9 @@ class JobManager:
             del self._jobs[k]
 
     def _finish(self, job: Job, fut) -> None:
+        with self._lock:
+            if job.finalized:  # already ended by close()
+                return
         try:
             if fut.cancelled():
                 job.status, job.http_status = "cancelled", 499
@@ -416,19 +429,27 @@ class JobManager:
                 log.exception("finishing job %s failed", job.job_id)
                 job.http_status, job.error = 500, body(500, f"storing the result failed: {e}")
         finally:
-            if job.started is not None and job.seconds is None:
-                job.seconds = time.monotonic() - job.started
-            job.stage = job.status
-            job.finished_at = _now()
-            with self._lock:
-                if self._active.get(job.result_id) is job:
-                    del self._active[job.result_id]
-            if self._on_final is not None:
-                try:
-                    self._on_final(job)
-                except Exception:
-                    log.exception("recording the end of job %s failed", job.job_id)
-            job.outcome.set_result(job)
+            self._finalize(job)
+
+    def _finalize(self, job: Job) -> None:
+        """The bookkeeping of a job that has just become final: audit entry, waiters released (once)."""
+        with self._lock:
+            if job.finalized:
+                return
+            job.finalized = True
+        if job.started is not None and job.seconds is None:
+            job.seconds = time.monotonic() - job.started
+        job.stage = job.status
+        job.finished_at = _now()
+        with self._lock:
+            if self._active.get(job.result_id) is job:
+                del self._active[job.result_id]
+        if self._on_final is not None:
+            try:
+                self._on_final(job)
+            except Exception:
+                log.exception("recording the end of job %s failed", job.job_id)
+        job.outcome.set_result(job)
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
