@@ -853,3 +853,29 @@ print("RESULT", r.summary["status"])
         assert out.returncode == 0, out.stderr
         assert out.stdout.strip().splitlines() == ["RESULT Optimal"]
         assert ("HiGHS" in out.stderr) == verbose
+
+
+def test_a_cap_holds_in_every_later_year_too(tmp_path):
+    """Equipment installed after the cap binds (dated in the future) counts from its date: the
+    share must hold at the end of each plan year, not only the first."""
+    from cleanpath.policy.loader import load_policy, rules_of
+
+    pack = tmp_path / "cap-test.yaml"
+    pack.write_text(CAP_PACK.format(pct=50, measure="sites", deadline="2026-12-31"))
+    net = net_with([{"vendor": "huawei", "cost": 10_000.0}, {"vendor": "huawei", "cost": 10_000.0},
+                    {"vendor": "huawei", "cost": 10_000.0}, {"vendor": "ericsson", "cost": 10_000.0}])
+    t = net.tables()
+    el = t["elements"].copy()
+    future = el["site_id"].isin(["c1", "c2"]).to_numpy()
+    el["installed_on"] = pd.to_datetime(el["installed_on"].astype(object)).dt.date.astype(object)
+    el.loc[future, "installed_on"] = pd.Timestamp("2028-03-01").date()
+    el.loc[~future & el["installed_on"].isna().to_numpy(), "installed_on"] = pd.Timestamp("2019-01-01").date()
+    t["elements"] = el
+    net = cleanpath.Network(t)
+    r = plan_replacement(net, untrusted=UNTRUSTED, start_year=2027, horizon=3, budget=1e9, costs=_no_visit(),
+                         objective="cost", cap_rules=rules_of([load_policy(str(pack))]))
+    caps = r.tables["caps"]
+    # 2027: c0 Huawei of c0, c3 present: 50 %, fine; 2028: c0, c1, c2 Huawei of four: one must go
+    assert caps["holds_from_year"].tolist() == [2027, 2028]
+    assert caps["must_remove"].tolist() == [0.0, 1.0] and caps["meets_cap"].all()
+    assert r.tables["years"]["units"].sum() == 1

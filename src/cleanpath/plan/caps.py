@@ -169,87 +169,95 @@ def cap_requirements(net: Network, rules: Sequence, units: pd.DataFrame, *, star
         y = last_year(binding_day, start_year)
         if y >= horizon:
             continue  # binds only after the plan's last year: nothing to plan for
-        y = max(y, 0)  # already binding: make it hold as soon as work can count
-        as_of = max(dt.date(start_year + y, 12, 31), r.start)
+        # the share must hold at the end of every year from then on; a year whose elements in scope
+        # and flagged are those of the year before adds nothing (its removals only grow), so only
+        # years where the network's dated elements or the vendor list change get a row of their own
         scope = ScopeAll((r.scope, r.applies_to)) if (jurisdiction and r.applies_to is not None) else r.scope
-        in_scope = ctx.present(as_of) & ctx.scope_mask(scope)
-        hit = in_scope & ctx.vendor_mask(r.vendors, as_of)
-        if not hit.any():
-            continue
-        G = max(len(op_ids), 1) + 1                       # group 0: no operator / the whole network
-        per_op = r.per == "operator"
-        el_group = (ctx.op + 1) if per_op else np.zeros(ctx.n, dtype=np.int64)
-        site_ok = ctx.site_pos >= 0
-        stuck_sites = np.zeros(G)
-        if r.measure == "elements":
-            num = np.bincount(el_group[hit], minlength=G).astype(float)
-            den = np.bincount(el_group[in_scope], minlength=G).astype(float)
-            w_el = hit.astype(float)
-            integral = True
-        else:
-            cnt_scope = np.bincount(ctx.site_pos[in_scope & site_ok], minlength=ctx.n_sites).astype(float)
-            cnt_hit = np.bincount(ctx.site_pos[hit & site_ok], minlength=ctx.n_sites).astype(float)
-            site_group = (ctx.site_op + 1) if per_op else np.zeros(ctx.n_sites, dtype=np.int64)
-            if r.measure == "sites":
-                w_hit, w_scope = (cnt_hit > 0).astype(float), (cnt_scope > 0).astype(float)
-                # a site leaves the numerator when the one unit holding all its flagged elements goes
-                hp = np.flatnonzero(hit & site_ok)
-                su = unit_of[hp]
-                sp = ctx.site_pos[hp]
-                lo = np.full(ctx.n_sites, np.iinfo(np.int64).max)
-                hi = np.full(ctx.n_sites, -1)
-                np.minimum.at(lo, sp, su)
-                np.maximum.at(hi, sp, su)
-                single = (cnt_hit > 0) & (lo == hi) & (hi >= 0)
-                # the site's whole weight goes to its first flagged element; the rest carry 0
-                first = np.full(ctx.n_sites, -1)
-                first[sp[::-1]] = hp[::-1]
-                w_el = np.zeros(ctx.n)
-                w_el[first[single]] = 1.0
-                stuck_sites = np.bincount(site_group[(cnt_hit > 0) & ~single], minlength=G).astype(float)
+        prev = None
+        for y in range(max(y, 0), horizon):
+            as_of = max(dt.date(start_year + y, 12, 31), r.start)
+            in_scope = ctx.present(as_of) & ctx.scope_mask(scope)
+            hit = in_scope & ctx.vendor_mask(r.vendors, as_of)
+            state = (np.packbits(in_scope).tobytes(), np.packbits(hit).tobytes())
+            if state == prev:
+                continue
+            prev = state
+            if not hit.any():
+                continue
+            G = max(len(op_ids), 1) + 1                       # group 0: no operator / the whole network
+            per_op = r.per == "operator"
+            el_group = (ctx.op + 1) if per_op else np.zeros(ctx.n, dtype=np.int64)
+            site_ok = ctx.site_pos >= 0
+            stuck_sites = np.zeros(G)
+            if r.measure == "elements":
+                num = np.bincount(el_group[hit], minlength=G).astype(float)
+                den = np.bincount(el_group[in_scope], minlength=G).astype(float)
+                w_el = hit.astype(float)
                 integral = True
             else:
-                weight = ctx.site_subscribers if r.measure == "subscribers" else _site_traffic(ctx)
-                known = np.isfinite(weight) & (cnt_scope > 0)
-                if not np.any(known & (weight > 0)):
-                    unencoded.append({"pack": r.pack, "rule_id": r.id, "kind": r.kind, "severity": r.severity,
-                                      "reason": f"the network has no {r.measure} figures for the sites in scope, "
-                                                "so the audit does not evaluate this cap either"})
+                cnt_scope = np.bincount(ctx.site_pos[in_scope & site_ok], minlength=ctx.n_sites).astype(float)
+                cnt_hit = np.bincount(ctx.site_pos[hit & site_ok], minlength=ctx.n_sites).astype(float)
+                site_group = (ctx.site_op + 1) if per_op else np.zeros(ctx.n_sites, dtype=np.int64)
+                if r.measure == "sites":
+                    w_hit, w_scope = (cnt_hit > 0).astype(float), (cnt_scope > 0).astype(float)
+                    # a site leaves the numerator when the one unit holding all its flagged elements goes
+                    hp = np.flatnonzero(hit & site_ok)
+                    su = unit_of[hp]
+                    sp = ctx.site_pos[hp]
+                    lo = np.full(ctx.n_sites, np.iinfo(np.int64).max)
+                    hi = np.full(ctx.n_sites, -1)
+                    np.minimum.at(lo, sp, su)
+                    np.maximum.at(hi, sp, su)
+                    single = (cnt_hit > 0) & (lo == hi) & (hi >= 0)
+                    # the site's whole weight goes to its first flagged element; the rest carry 0
+                    first = np.full(ctx.n_sites, -1)
+                    first[sp[::-1]] = hp[::-1]
+                    w_el = np.zeros(ctx.n)
+                    w_el[first[single]] = 1.0
+                    stuck_sites = np.bincount(site_group[(cnt_hit > 0) & ~single], minlength=G).astype(float)
+                    integral = True
+                else:
+                    weight = ctx.site_subscribers if r.measure == "subscribers" else _site_traffic(ctx)
+                    known = np.isfinite(weight) & (cnt_scope > 0)
+                    if not np.any(known & (weight > 0)):
+                        unencoded.append({"pack": r.pack, "rule_id": r.id, "kind": r.kind, "severity": r.severity,
+                                          "reason": f"the network has no {r.measure} figures for the sites in scope, "
+                                                    "so the audit does not evaluate this cap either"})
+                        break
+                    weight = np.where(known, weight, 0.0)
+                    share = np.divide(cnt_hit, cnt_scope, out=np.zeros_like(cnt_hit), where=cnt_scope > 0)
+                    w_hit, w_scope = weight * share, weight
+                    per_el = np.divide(weight, cnt_scope, out=np.zeros_like(weight), where=cnt_scope > 0)
+                    w_el = np.where(hit & site_ok, np.append(per_el, 0.0)[ctx.site_pos], 0.0)
+                    integral = False
+                num = np.bincount(site_group, weights=w_hit, minlength=G)
+                den = np.bincount(site_group, weights=w_scope, minlength=G)
+            # what each unit removes from each group's numerator (elements in no unit remove nothing)
+            in_unit = hit & (unit_of >= 0) & (w_el > 0)
+            contrib = np.bincount(unit_of[in_unit] * G + el_group[in_unit], weights=w_el[in_unit],
+                                  minlength=n_units * G).reshape(n_units, G) if n_units else np.zeros((0, G))
+            allowed = r.max_percent / 100.0 * den
+            for g in np.flatnonzero(den > 0):
+                need = num[g] - allowed[g]
+                if integral:
+                    need = np.ceil(need - 1e-9)               # whole elements or sites: the exact bound
+                # weighted measures keep the exact bound too: a share exactly at the cap passes the audit
+                # (it cross-multiplies), and a margin would refuse it (or make a 0 % cap unreachable)
+                op = op_ids[g - 1] if (per_op and g > 0) else None
+                removable = float(contrib[:, g].sum())
+                rows.append({"pack": r.pack, "rule_id": r.id, "operator_id": op or ("network" if not per_op else None),
+                             "measure": r.measure, "cap_percent": float(r.max_percent),
+                             "holds_from_year": start_year + y, "numerator": float(num[g]),
+                             "denominator": float(den[g]), "share_before": float(100.0 * num[g] / den[g]),
+                             "must_remove": float(max(need, 0.0)), "removable": removable,
+                             "sites_not_removable": int(stuck_sites[g]) if r.measure == "sites" else 0})
+                row_cols.append(contrib[:, g])
+                if need <= 0:
                     continue
-                weight = np.where(known, weight, 0.0)
-                share = np.divide(cnt_hit, cnt_scope, out=np.zeros_like(cnt_hit), where=cnt_scope > 0)
-                w_hit, w_scope = weight * share, weight
-                per_el = np.divide(weight, cnt_scope, out=np.zeros_like(weight), where=cnt_scope > 0)
-                w_el = np.where(hit & site_ok, np.append(per_el, 0.0)[ctx.site_pos], 0.0)
-                integral = False
-            num = np.bincount(site_group, weights=w_hit, minlength=G)
-            den = np.bincount(site_group, weights=w_scope, minlength=G)
-        # what each unit removes from each group's numerator (elements in no unit remove nothing)
-        in_unit = hit & (unit_of >= 0) & (w_el > 0)
-        contrib = np.bincount(unit_of[in_unit] * G + el_group[in_unit], weights=w_el[in_unit],
-                              minlength=n_units * G).reshape(n_units, G) if n_units else np.zeros((0, G))
-        allowed = r.max_percent / 100.0 * den
-        for g in np.flatnonzero(den > 0):
-            need = num[g] - allowed[g]
-            if integral:
-                need = np.ceil(need - 1e-9)               # whole elements or sites: the exact bound
-            # weighted measures keep the exact bound too: a share exactly at the cap passes the audit
-            # (it cross-multiplies), and a margin would refuse it (or make a 0 % cap unreachable)
-            op = op_ids[g - 1] if (per_op and g > 0) else None
-            removable = float(contrib[:, g].sum())
-            rows.append({"pack": r.pack, "rule_id": r.id, "operator_id": op or ("network" if not per_op else None),
-                         "measure": r.measure, "cap_percent": float(r.max_percent),
-                         "holds_from_year": start_year + y, "numerator": float(num[g]),
-                         "denominator": float(den[g]), "share_before": float(100.0 * num[g] / den[g]),
-                         "must_remove": float(max(need, 0.0)), "removable": removable,
-                         "sites_not_removable": int(stuck_sites[g]) if r.measure == "sites" else 0})
-            row_cols.append(contrib[:, g])
-            if need <= 0:
-                continue
-            years.append(y)
-            needs.append(float(need))
-            cols.append(contrib[:, g])
-            names.append(f"cap {r.pack}/{r.id} {op or 'network'} by {start_year + y}")
+                years.append(y)
+                needs.append(float(need))
+                cols.append(contrib[:, g])
+                names.append(f"cap {r.pack}/{r.id} {op or 'network'} by {start_year + y}")
     req = CapRequirements(np.asarray(years, dtype=np.int64), np.asarray(needs, dtype=float),
                           np.stack(cols, axis=1) if cols else np.zeros((n_units, 0)), names,
                           pd.DataFrame(rows, columns=CAP_COLUMNS),
