@@ -668,8 +668,12 @@ def _apply(tm: TableMap, frame: _Frame, decimal: str, problems: ProblemCollector
     raw = pd.DataFrame(out, index=pd.RangeIndex(n))
     rows = np.arange(n)
     if tm.distinct and n:
-        keep = ~raw.astype(object).where(raw.notna(), None).duplicated(keep="first").to_numpy()
-        rows = np.flatnonzero(keep)
+        # First row of each distinct combination, grouped in Arrow (no Python string objects:
+        # a flat export of a million elements repeats each site a few times).
+        t = pa.table({c: pa.array(raw[c].array) for c in raw.columns}).append_column(
+            "__row", pa.array(np.arange(n, dtype=np.int64)))
+        first = t.group_by(list(raw.columns), use_threads=False).aggregate([("__row", "min")])
+        rows = np.sort(first.column("__row_min").to_numpy())
         raw = raw.iloc[rows].reset_index(drop=True)
     src = frame.source
     source = src if not tm.distinct else Source(src.file, lambda r: src.line_of(rows[np.asarray(r, dtype=np.int64)]),
