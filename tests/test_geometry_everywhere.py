@@ -84,11 +84,19 @@ CELLS = [(-17.0, 179.8, "huawei"), (-16.9, -179.8, "ericsson"), (-17.1, 180.0, "
          (-17.0, 0.0, "ericsson"), (-16.9, 10.0, "huawei"), (-17.0, -90.0, "nokia")]
 
 
+def yaml_geometry(geometry: dict) -> str:
+    """GeoJSON as YAML flow text with plain decimals (YAML 1.1 reads ``1e-05`` as a string)."""
+    def fmt(v):
+        return "[" + ", ".join(fmt(x) for x in v) + "]" if isinstance(v, list) else f"{float(v):.12f}"
+    return f"{{type: {geometry['type']}, coordinates: {fmt(geometry['coordinates'])}}}"
+
+
 def answers(net: cleanpath.Network, geometry: dict) -> dict:
     """Every geometry-dependent answer, in comparable form."""
     cov = Coverage.of(net)
     cp = run_clean_path(net, untrusted={"huawei", "zte"}).tables["clean_path"]
-    cp = cp.drop(columns=[c for c in cp.columns if c in ("seconds",)]).to_dict("records")
+    cp = cp.drop(columns=[c for c in cp.columns if c in ("seconds",)])
+    cp = cp.astype(object).where(cp.notna(), None).to_dict("records")  # NaN != NaN: compare as None
     region = run_outage(net, region=json.dumps(geometry))
     exp = run_exposure(net, untrusted=["huawei", "zte"]).tables["exposure"].iloc[0]
     pol = load_policy("g.yaml", text=f"""
@@ -100,7 +108,7 @@ rules:
   - {{id: near20, kind: forbid, title: t, vendors: {{ids: [huawei, zte]}},
      scope: {{near: {{kind: [military], radius_m: 20000}}}}, citation: {CITE}}}
   - {{id: inside, kind: forbid, title: t, vendors: {{ids: [huawei, zte]}},
-     scope: {{inside: {json.dumps(geometry)}}}, citation: {CITE}}}
+     scope: {{inside: {yaml_geometry(geometry)}}}, citation: {CITE}}}
 """)
     f = audit_network(net, policies=[pol], as_of=dt.date(2024, 1, 1)).tables["findings"]
     return {

@@ -218,6 +218,15 @@ class Area:
         cand = np.flatnonzero((lat >= self.lat_lo - EDGE_EPS_DEG) & (lat <= self.lat_hi + EDGE_EPS_DEG))
         if cand.size == 0:
             return out
+        # Longitude ranges of the parts (unwrapped, so compared modulo 360): most points of a
+        # latitude band lie east or west of a small area and need no edge at all.
+        x = lon[cand]
+        near = np.zeros(cand.size, dtype=bool)
+        for lo_, hi_ in zip(self.part_lo, self.part_hi):  # parts of a MultiPolygon: a handful
+            near |= np.mod(x - (lo_ - EDGE_EPS_DEG), 360.0) <= (hi_ - lo_) + 2 * EDGE_EPS_DEG
+        cand = cand[near]
+        if cand.size == 0:
+            return out
         slab = np.clip(np.floor((lat[cand] - y0) / h), 0, nslab - 1).astype(np.int64)
         counts = start[slab + 1] - start[slab]
         # Process points in chunks so the exploded (point, edge) pairs stay bounded.
