@@ -879,3 +879,28 @@ def test_a_cap_holds_in_every_later_year_too(tmp_path):
     assert caps["holds_from_year"].tolist() == [2027, 2028]
     assert caps["must_remove"].tolist() == [0.0, 1.0] and caps["meets_cap"].all()
     assert r.tables["years"]["units"].sum() == 1
+
+
+def test_funding_rules_become_deadlines():
+    """us-fcc/usf-support (a funding rule, violation) is a breach from 2020-01-03: the plan replaces
+    USF-funded ZTE gear installed since then first, and the end of the plan has no violation."""
+    from cleanpath.plan.planner import run_plan
+
+    net = cleanpath.Network({
+        "operators": pd.DataFrame([{"operator_id": "us", "name": "US Op", "country": "US"}]),
+        "sites": pd.DataFrame([{"site_id": f"s{i}", "operator_id": "us", "kind": "cell", "lat": 40.0 + i / 10,
+                                "lon": -100.0} for i in range(3)]),
+        "elements": pd.DataFrame([
+            {"element_id": "funded", "site_id": "s0", "role": "ran.baseband", "vendor": "zte", "generation": "4G",
+             "installed_on": "2021-05-01", "funded_by": "USF", "unit_cost": 1000.0},
+            {"element_id": "old", "site_id": "s1", "role": "ran.baseband", "vendor": "zte", "generation": "4G",
+             "installed_on": "2018-05-01", "funded_by": "USF", "unit_cost": 1000.0},
+            {"element_id": "clean", "site_id": "s2", "role": "ran.baseband", "vendor": "nokia", "generation": "4G",
+             "installed_on": "2021-05-01", "funded_by": "USF", "unit_cost": 1000.0}])})
+    r = run_plan(net, policies="us-fcc", start_year=2027, horizon=2, budget=1e9, objective="cost",
+                 untrusted=["huawei", "zte"])
+    sched = r.tables["schedule"].set_index("unit_id")
+    assert sched.loc["ran:s0", "year"] == 2027                 # due before the plan starts: first year
+    assert str(sched.loc["ran:s0", "deadline"]) == "2020-01-02"
+    assert pd.isna(sched.loc["ran:s1", "deadline"])            # installed before the rule: no duty
+    assert r.summary["violations_at_end"] == 0
