@@ -74,3 +74,18 @@ def test_lines_silent_when_done_before_threshold():
         lines.step("a")
         lines.step("b")
     assert buf.getvalue() == ""
+
+
+def test_in_process_capture_gets_no_lines(tmp_path, monkeypatch):
+    # click's test runner (and any embedding application) reads stderr as text: no log lines there
+    from click.testing import CliRunner
+
+    from cleanpath.cli.main import cli
+
+    monkeypatch.setenv("CLEANPATH_PROGRESS_AFTER", "0")
+    csv = tmp_path / "s.csv"
+    csv.write_text("name,country,lat,lon\nRamstein,DE,49.44,7.60\n")
+    out = CliRunner().invoke(cli, ["-w", str(tmp_path / "ws.duckdb"), "import", "sensitive", str(csv),
+                                   "--format", "json"])
+    assert out.exit_code == 0, out.output
+    json.loads(out.output)

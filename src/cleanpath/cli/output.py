@@ -191,14 +191,23 @@ class _Lines:
                 self._write(time.monotonic(), f"{self.description}: " + ("done" if exc[0] is None else "stopped"))
 
 
+def _has_fd(stream) -> bool:
+    """True when ``stream`` is backed by a file descriptor (a pipe, a file, a terminal)."""
+    try:
+        stream.fileno()
+        return True
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+
+
 @contextlib.contextmanager
 def progress(description: str) -> Iterator:
     """Progress of a command on stderr; stdout is never touched.
 
-    On a terminal: a spinner whose text follows the current step. Otherwise (a pipe, a log file,
+    On a terminal: a spinner whose text follows the current step. On a pipe or a file (a log,
     CI): plain lines such as ``[12.3s] generate: placing sites``, but only for commands that run
     longer than :data:`PROGRESS_AFTER_S` seconds, and at most one line per step (see
-    :class:`_Lines`).
+    :class:`_Lines`). Nothing when stderr is an in-memory stream (captured in-process).
 
     Yields
     ------
@@ -206,6 +215,11 @@ def progress(description: str) -> Iterator:
         ``step(text)``: sets the current step's description.
     """
     if not sys.stderr.isatty():
+        if not _has_fd(sys.stderr):
+            # In-process capture (click's test runner, an embedding application): the caller
+            # reads stderr as text and has not asked for a log.
+            yield lambda _s: None
+            return
         with _Lines(description, sys.stderr, _progress_after()) as lines:
             yield lines.step
         return
