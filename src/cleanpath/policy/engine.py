@@ -258,7 +258,11 @@ class AuditContext:
         if isinstance(expr, ScopeNear):
             return self._site_to_elements(self._sites_near(expr))
         if isinstance(expr, ScopeInside):
-            return self._site_to_elements(self._sites_index().in_areas([inside_area(expr.polygons)]))
+            area = inside_area(expr.polygons)
+            # One whole-array test over the sites; the k-d tree pays only once it exists anyway.
+            inside = (self._site_index.in_areas([area]) if self._site_index is not None
+                      else area.contains(self.site_lat, self.site_lon))
+            return self._site_to_elements(inside)
         if isinstance(expr, ScopeManages):
             return self._managers_of(self.scope_mask(expr.scope))
         if isinstance(expr, ScopeAll):
