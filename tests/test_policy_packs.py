@@ -86,12 +86,13 @@ def test_uk_tsa():
     sites.append({"site_id": "g-near", "operator_id": "op-gb", "kind": "hub", "lat": 52.3700, "lon": -1.2000})
     sens = [{"sensitive_id": "mil", "name": "Base", "kind": "military", "lat": 52.3650, "lon": -1.2050,
              "radius_m": 2000}]
-    net = make_network([
+    els = [
         E("a", "gb-dc", "core.mme", "huawei"),
         E("b", "gb-cell", "ran.radio", "huawei", "5G-NSA", installed_on="2022-01-01"),
         E("c", "g1", "ran.radio", "huawei", "4G", installed_on="2019-01-01"),
         E("d", "g-near", "transport.router", "huawei"),
         E("e2", "g2", "ran.radio", "ericsson", "4G"),
+        E("e25", "g2", "ran.radio", "ericsson", "5G-NSA"),
         E("e3", "g3", "ran.radio", "ericsson", "4G"),
         E("f", "de-dc", "core.mme", "huawei"),
         # transmission: core data centre and interconnect (caught), a cell-site router (access: not)
@@ -99,8 +100,9 @@ def test_uk_tsa():
         E("t2", "gb-dc", "gateway.interconnect", "huawei"),
         E("t3", "g2", "transport.router", "huawei"),
         E("t4", "de-dc", "transport.optical", "huawei"),
-    ], sites=sites, sensitive=sens)
-    # RAN sites of op-gb: gb-cell, g1 (Huawei), g2, g3: 50 % > 35 %
+    ]
+    net = make_network(els, sites=sites, sensitive=sens)
+    # 5G RAN sites of op-gb: gb-cell (Huawei), g2: 50 % > 35 % (g1's Huawei 4G is not 5G access)
     assert audit(net, "uk-tsa", D(2024, 6, 1)) == {
         ("uk-tsa/core", "a", "violation"),
         ("uk-tsa/no-new-5g", "b", "violation"),
@@ -114,6 +116,10 @@ def test_uk_tsa():
     # final direction kept; 2023-10-31 is the full-fibre cap's): before, an excess is a warning
     assert ("uk-tsa/access-cap", "op-gb", "warning") in audit(net, "uk-tsa", D(2023, 7, 31))
     assert ("uk-tsa/access-cap", "op-gb", "violation") in audit(net, "uk-tsa", D(2023, 8, 1))
+    # one more Ericsson 5G site: 1 of 3 5G sites (33 %) meets the cap, though 2 of 4 RAN sites are Huawei's
+    net3 = make_network(els + [E("e35", "g3", "ran.radio", "ericsson", "5G-NSA")],
+                        sites=sites, sensitive=sens)
+    assert not any(x[0] == "uk-tsa/access-cap" for x in audit(net3, "uk-tsa", D(2024, 6, 1)))
     # core and interconnect transmission is a breach from 2026
     late = audit(net, "uk-tsa", D(2026, 1, 1))
     assert {x for x in late if x[0] == "uk-tsa/core-transmission"} == {
