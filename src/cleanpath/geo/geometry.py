@@ -1,4 +1,10 @@
-"""GeoJSON areas: parsing, validation and vectorised point-in-polygon.
+"""GeoJSON areas: the package's one validator, point-in-polygon and distance to the edge.
+
+Every "inside" in cleanpath goes through :func:`parse_area` and :class:`Area`: sensitive sites
+at import (CSV ``geometry`` cells, GeoJSON files, interchange tables), the policy ``inside`` and
+``near`` scopes, the sensitive-site coverage behind clean-path and outage, the outage region and
+the exposure join. Measured against spherely and s2geometry in ``bench/bench_geometry.py``
+(docs/benchmarks.md): exact in the lon/lat reading GeoJSON prescribes, and faster.
 
 Semantics follow RFC 7946: positions are ``[lon, lat]`` in WGS84 degrees and an edge between two
 positions is a straight line in longitude/latitude. A polygon is its first ring (the shell) minus
@@ -8,15 +14,21 @@ the others (holes); a MultiPolygon is the union of its polygons. Boundaries belo
 Two things RFC 7946 asks producers to avoid are still accepted, because real files contain them:
 
 * rings that cross the antimeridian without being cut (``[179, ..], [-179, ..]``): a jump of more
-  than 180 degrees between consecutive vertices, neither of them on ±180, is read as the short way
-  across, and points are compared modulo 360;
-* either winding order.
+  than 180 degrees between consecutive vertices is read as the short way across, and points are
+  compared modulo 360 (an edge from exactly -180 to exactly 180 is the edge of a cut ring running
+  round the globe along a parallel, as in a polar cap, and is kept as written);
+* either winding order;
+* rings that go once round a pole without being cut: they hold that pole (the one on the ring's
+  side of the equator), closed through it along the seam meridian.
 
-What is refused, with the reason: invalid JSON, a type other than Polygon / MultiPolygon (a Feature
+:meth:`Area.distance_m` is the great-circle distance to the nearest point of any ring, 0 inside:
+edges are followed to :data:`DENSIFY_TOL_M` by great-circle pieces, each measured exactly.
+
+What is refused, with the reason: WKT, invalid JSON, a type other than Polygon / MultiPolygon (a Feature
 is unwrapped), empty coordinates, positions that are not two numbers, latitudes outside -90..90,
 longitudes outside -180..180, rings with fewer than four positions, unclosed rings, rings enclosing
-no area, self-intersecting rings (edges that cross, overlap, or touch away from their shared
-vertex), holes that cross their shell or lie outside it.
+no area, self-intersecting rings (edges that cross, overlap, fold back, or touch away from their
+shared vertex: bow-ties, figure eights, spikes), holes that cross their shell or lie outside it.
 """
 
 from __future__ import annotations
