@@ -74,7 +74,8 @@ def storage_error(path: str | Path, e: BaseException, *, action: str,
     action
         What was being done ("opening", "reading snapshot 'main'", "writing snapshot 'main'").
     written
-        For a write: False when the transaction was rolled back, so nothing was written.
+        For a write, as observed afterwards: False when nothing was written, True when the
+        change landed despite the error, None when that cannot be told (or for a read).
     """
     says = _duckdb_says(e)
     if is_disk_full(e):
@@ -83,6 +84,12 @@ def storage_error(path: str | Path, e: BaseException, *, action: str,
             msg += ("; nothing was written and every earlier snapshot is intact, the workspace is "
                     "still usable: free some space (or raise the file-size limit) and run the "
                     "command again")
+        elif written is True:
+            msg += ("; the change was nevertheless committed (DuckDB reported the failure after "
+                    "its log was written); free some space and run `cleanpath check-workspace`")
+        else:
+            msg += ("; the workspace cannot be read back to tell whether the change landed: free "
+                    "some space and run `cleanpath check-workspace`")
         return WorkspaceError(msg)
     if is_corruption(e):
         m = _BLOCK.search(says)
@@ -92,7 +99,8 @@ def storage_error(path: str | Path, e: BaseException, *, action: str,
             f"does not match its checksum ({says}). Nothing was written to it. Run "
             f"`cleanpath check-workspace` to see which snapshots are still readable, export those "
             f"(`cleanpath export`), and restore the file from a backup or re-import.")
-    tail = "; nothing was written" if written is False else ""
+    tail = {False: "; nothing was written", True: "; the change was committed nonetheless",
+            None: ""}[written]
     return WorkspaceError(f"input/output error while {action} in workspace {path}: {says}{tail}")
 
 

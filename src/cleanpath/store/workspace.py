@@ -268,6 +268,7 @@ class Workspace:
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         counts = {t: int(len(tables.get(t, ()))) for t in TABLES}
         con = self.con
+        storage = None
         con.begin()
         try:
             seq = con.execute("SELECT nextval('snapshot_storage_seq')").fetchall()[0][0]
@@ -296,7 +297,8 @@ class Workspace:
                             [name, storage, now, now, source, note, json.dumps(counts)])
             con.commit()
         except BaseException as e:
-            self._rollback_after(e, f"writing snapshot {name!r}")
+            self._rollback_after(e, f"writing snapshot {name!r}", landed=lambda: storage is not None and (
+                con.execute("SELECT storage FROM snapshots WHERE name = ?", [name]).fetchall() == [(storage,)]))
             raise
         self._networks = {k: v for k, v in self._networks.items() if k[0] != name}
         if isinstance(network, Network):
@@ -313,7 +315,8 @@ class Workspace:
             self.con.execute(f'DROP SCHEMA "{storage}" CASCADE')
             self.con.commit()
         except BaseException as e:
-            self._rollback_after(e, f"deleting snapshot {name!r}")
+            self._rollback_after(e, f"deleting snapshot {name!r}", landed=lambda: not self.con.execute(
+                "SELECT count(*) FROM snapshots WHERE name = ?", [name]).fetchall()[0][0])
             raise
         self._networks = {k: v for k, v in self._networks.items() if k[0] != name}
 
@@ -341,20 +344,29 @@ class Workspace:
         """
         return verify(self.con)
 
-    def _rollback_after(self, e: BaseException, action: str) -> None:
+    def _rollback_after(self, e: BaseException, action: str,
+                        landed: Callable[[], bool] | None = None) -> None:
         """Roll back after ``e`` without letting a failed rollback hide it.
 
         DuckDB aborts the transaction itself on an I/O error, so the rollback then fails with
         "no transaction is active": that second error said nothing and masked the first. A
-        storage error (disk full, damaged block) becomes a :class:`WorkspaceError` saying that
-        nothing was written.
+        storage error (disk full, damaged block) becomes a :class:`WorkspaceError` that says
+        whether the change landed, as observed afterwards with ``landed`` (the registry is read
+        back) rather than assumed: an error reported after the commit reached the log would
+        otherwise be called a failure.
         """
         try:
             self.con.rollback()
         except duckdb.Error:
             pass  # already aborted; the original error is the one to report
         if isinstance(e, duckdb.Error) and is_storage_error(e):
-            raise storage_error(self.path, e, action=action, written=False) from None
+            written: bool | None = False
+            if landed is not None:
+                try:
+                    written = bool(landed())
+                except duckdb.Error:
+                    written = None  # the file cannot even be read back: say so
+            raise storage_error(self.path, e, action=action, written=written) from None
 
 
 def _with_schema_columns(tbl: pa.Table, spec) -> pa.Table:
