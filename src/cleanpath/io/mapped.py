@@ -456,7 +456,10 @@ def _swap(text: pa.Array | pa.ChunkedArray, delimiter: str) -> pa.Array:
     return pc.replace_substring(s, "\x00", delimiter)
 
 
-def _read_csv(f: InputFile, opts: CsvOptions) -> _Frame:
+def _read_csv(source: Path | InputFile, opts: CsvOptions) -> _Frame:
+    """Read a CSV source (a path is read here, so its raw bytes die as soon as they are copied)."""
+    f = read_input(source) if isinstance(source, Path) else source
+    del source
     if opts.encoding not in ("utf-8", "utf-8-sig"):
         try:
             f = InputFile(f.label, f.data.decode(opts.encoding).encode("utf-8"), f.member)
@@ -471,7 +474,8 @@ def _read_csv(f: InputFile, opts: CsvOptions) -> _Frame:
             # Arrow's reader and the guard's quote scanner know comma CSV; both bytes are ASCII,
             # so swapping them keeps UTF-8 intact, and every value is swapped back below.
             table = bytes.maketrans(b"," + delimiter.encode(), delimiter.encode() + b",")
-            df, src = read_csv_bytes(InputFile(f.label, f.data.translate(table), f.member))
+            f = InputFile(f.label, f.data.translate(table), f.member)  # the original is released
+            df, src = read_csv_bytes(f)
             df.columns = [c.translate(str.maketrans("," + delimiter, delimiter + ",")) for c in df.columns]
     except ValidationError as e:
         if delimiter == ",":
@@ -753,7 +757,6 @@ def import_mapped(paths, *, mapping: str | Path | Mapping | None = None, **_igno
         raise ValidationError("no input files given")
     problems = ProblemCollector()
     cache: dict[tuple, _Frame] = {}
-    inputs: dict[Path, InputFile] = {}
     tables: dict[str, pd.DataFrame] = {}
     sources: dict[str, Source] = {}
     where: dict[tuple[str, str], list[tuple[str, str]]] = {}
@@ -772,18 +775,17 @@ def import_mapped(paths, *, mapping: str | Path | Mapping | None = None, **_igno
             excel = path.name.lower().endswith(EXCEL_SUFFIXES)
             key = (path, tm.sheet, tm.header_row) if excel else (path, tm.csv.delimiter, tm.csv.encoding)
             if key not in cache:
-                if path not in inputs:
-                    inputs[path] = read_input(path)
-                f = inputs[path]
+                # Read per source and not kept: the CSV reader drops the raw bytes as soon as
+                # it has its own copy, so the peak holds one copy of the file, not two.
                 if excel:
-                    cache[key] = _read_sheet(f, tm.sheet, tm.header_row, tm, m)
+                    cache[key] = _read_sheet(read_input(path), tm.sheet, tm.header_row, tm, m)
                 else:
                     if tm.sheet is not None:
                         at = tm.at["sheet"]
                         raise ValidationError(Problem(f"sheet given, but {path.name} is not a workbook "
                                                       f"({', '.join(EXCEL_SUFFIXES)})", m.label, at.line,
                                                       at.column, str(tm.sheet)))
-                    cache[key] = _read_csv(f, tm.csv)
+                    cache[key] = _read_csv(path, tm.csv)
             frame = cache[key]
         except ValidationError as e:
             problems.extend(e.problems)
@@ -798,7 +800,6 @@ def import_mapped(paths, *, mapping: str | Path | Mapping | None = None, **_igno
         used.setdefault(frame.label, set()).update(tm.columns.values())
         for our, theirs in tm.columns.items():
             where.setdefault((frame.label, our), []).append((tname, theirs))
-    inputs.clear()  # the raw bytes; each frame keeps only what its row locations need
     problems.raise_if_any()
     warnings = []
     for label, frame in frames.items():
