@@ -110,6 +110,25 @@ def _compare_plan(net: Network, plan: Result, s: SuiteSettings) -> Result:
     return r
 
 
+def section_keys(results: list[Result]) -> list[tuple[str, str]]:
+    """(anchor, title) of each result's section: the question, and what differs when a question
+    is asked more than once (``outage (kill)``)."""
+    by_q: dict[str, list[int]] = {}
+    for i, r in enumerate(results):
+        by_q.setdefault(r.question, []).append(i)
+    out = [(r.question, r.question) for r in results]
+    for q, idx in by_q.items():
+        if len(idx) < 2:
+            continue
+        keys = sorted({k for i in idx for k in results[i].params})
+        differ = [k for k in keys if len({repr(results[i].params.get(k)) for i in idx}) > 1]
+        for n, i in enumerate(idx):
+            what = ", ".join(str(results[i].params.get(k)) for k in differ) or str(n + 1)
+            slug = "-".join(str(results[i].params.get(k)) for k in differ) or str(n + 1)
+            out[i] = (f"{q}-{slug}", f"{q} ({what})")
+    return out
+
+
 def headline(r: Result) -> str:
     """One line of the most telling figures of a result (the registry's headline keys)."""
     spec = QUESTIONS.get(r.question) or QUESTIONS.get(r.question.split("-")[0])
@@ -129,7 +148,5 @@ def headline(r: Result) -> str:
 
 def headlines(results: list[Result]) -> pd.DataFrame:
     """One row per result: its question (and scenario, when asked more than once) and headline."""
-    from cleanpath.report.html import section_keys
-
     return pd.DataFrame({"question": [title for _a, title in section_keys(results)],
                          "headline": [headline(r) for r in results]})

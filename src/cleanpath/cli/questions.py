@@ -214,7 +214,8 @@ def build_command(spec: QuestionSpec) -> click.Command:
         code = spec.cli_finish(result, kept[0]) if spec.cli_finish is not None else None
         for line in kept[0].inputs.get("cli_notes", ()):
             stderr.print(line)
-        for warning in result.summary.get("warnings") or ():  # e.g. info: why elements cannot serve
+        warnings = result.summary.get("warnings")  # info: why elements cannot serve (audit: a count)
+        for warning in warnings if isinstance(warnings, (list, tuple)) else ():
             stderr.print(f"[yellow]warning:[/yellow] {escape(str(warning))}", markup=True, soft_wrap=True)
         if code:
             sys.exit(code)

@@ -283,7 +283,8 @@ def _plan(a: Ask) -> Result:
     r = run_plan(a.net, policies=packs, start_year=start, horizon=a["horizon"], budget=_plan_budget(a, untrusted),
                  crews=a["crews"], programme=_programme(a, "funding"), objective=a["objective"],
                  untrusted=sorted(untrusted), costs=costs, discount_rate=a["discount_rate"], gap=a["gap"],
-                 time_limit=a["time_limit"], presolve=a["presolve"], explain=a["explain"], on_step=a.on_step)
+                 time_limit=a["time_limit"], presolve=a["presolve"], explain=a["explain"], on_step=a.on_step,
+                 verbose=bool(a.inputs.get("verbose")))
     a.notes["policy"] = [p if isinstance(p, str) else p.name for p in packs]
     return r
 
@@ -586,7 +587,9 @@ QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
         tables=(TableSpec("schedule", "Replacement schedule: unit, year, cost", {"cost": ("cost", USD)}),
                 TableSpec("years", "Per year: cost, funding, what is left", {"cost": ("cost", USD)}),
                 TableSpec("binding", "Binding constraints"),
-                TableSpec("compliance", "Compliance at each year's end (audit engine)")),
+                TableSpec("compliance", "Compliance at each year's end (audit engine)"),
+                TableSpec("caps", "Share caps the plan holds, per operator and year"),
+                TableSpec("unencoded_rules", "Rules the plan cannot encode (and why)")),
         headline=("status", "units_replaced", "total_cost", "violations_at_end"),
         charts=(ChartSpec("Replacement cost per year (USD)", "bar", "year", ("cost",), table="years"),
                 ChartSpec("Untrusted elements left and elements past their deadline", "line", "year",

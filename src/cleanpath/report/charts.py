@@ -8,6 +8,7 @@ import pandas as pd
 
 from cleanpath.report.html import bar_chart_svg
 from cleanpath.result import Result
+from cleanpath.suite import section_keys
 
 
 def line_chart_svg(x: list, series: dict[str, list[float]], *, width: int = 560, height: int = 220) -> str:
@@ -45,8 +46,6 @@ def charts_for(results: list[Result]) -> dict[str, dict[str, str]]:
     """Charts per report section (see :func:`cleanpath.report.html.section_keys`), as the registry
     declares them (:class:`cleanpath.registry.ChartSpec`)."""
     from cleanpath.registry import QUESTIONS
-
-    from cleanpath.report.html import section_keys
 
     out: dict[str, dict[str, str]] = {}
     for r, (anchor, _title) in zip(results, section_keys(results)):

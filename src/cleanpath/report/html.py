@@ -19,6 +19,7 @@ import pandas as pd
 from cleanpath import __version__
 from cleanpath.model.network import Network
 from cleanpath.result import Result, jsonable
+from cleanpath.suite import section_keys
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2733;background:#f6f7f9}
@@ -149,25 +150,6 @@ def map_svg(net: Network, *, untrusted: Iterable[str], width: int = 560, height:
               f"<span><i class='dot' style='background:{SENSITIVE_COLOUR}'></i>sensitive site and radius</span></div>")
     return (legend + f"<svg width='{width}' height='{height}' xmlns='http://www.w3.org/2000/svg' "
             f"style='background:#eef3f8;border-radius:6px'>{dots}{''.join(rings)}</svg>")
-
-
-def section_keys(results: list[Result]) -> list[tuple[str, str]]:
-    """(anchor, title) of each result's section: the question, and what differs when a question
-    is asked more than once (``outage (kill)``)."""
-    by_q: dict[str, list[int]] = {}
-    for i, r in enumerate(results):
-        by_q.setdefault(r.question, []).append(i)
-    out = [(r.question, r.question) for r in results]
-    for q, idx in by_q.items():
-        if len(idx) < 2:
-            continue
-        keys = sorted({k for i in idx for k in results[i].params})
-        differ = [k for k in keys if len({repr(results[i].params.get(k)) for i in idx}) > 1]
-        for n, i in enumerate(idx):
-            what = ", ".join(str(results[i].params.get(k)) for k in differ) or str(n + 1)
-            slug = "-".join(str(results[i].params.get(k)) for k in differ) or str(n + 1)
-            out[i] = (f"{q}-{slug}", f"{q} ({what})")
-    return out
 
 
 def section_html(result: Result, *, charts: dict[str, str] | None = None, anchor: str | None = None,
