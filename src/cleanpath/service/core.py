@@ -214,6 +214,8 @@ class Service:
         self.lock = threading.RLock()
         self.tokens = TokenStore(self.ws.con.cursor())
         self.audit = AuditLog(self.ws.con.cursor())
+        self._export_con = self.ws.con.cursor()  # snapshot exports for the job workers
+        self._export_lock = threading.Lock()
         self.started = _now()
         self._versions: dict[str, str] = {}
         self._snapshots: list = []
@@ -352,13 +354,22 @@ class Service:
         job = self.jobs.active(rid)
         if job is not None:
             return None, job
-        with self.lock:  # the export reads the workspace; each snapshot version is exported once
-            exports = {s: str(export_snapshot(self.ws, s, v, self.exports)) for s, v in zip(snaps, versions)}
+        exports = {s: str(self._export(s, v)) for s, v in zip(snaps, versions)}
         job = Job(new_job_id(), question, params.model_dump(mode="json"), rid, snaps, versions, norm,
                   created_by=(principal.name or principal.token_id) if principal else None,
                   created_by_id=principal.token_id if principal else None,
                   time_limit=self.config.time_limit(question, params))
         return None, self.jobs.submit(job, exports)
+
+    def _export(self, name: str, version: str) -> Path:
+        """The worker files of a snapshot version, written on first use.
+
+        Not under the workspace lock: its own cursor reads a consistent view while an import or a
+        map read uses the main connection. One export at a time (the cursor's own lock); an existing
+        export is a file check.
+        """
+        with self._export_lock:
+            return export_snapshot(self._export_con, self.ws.path, name, version, self.exports)
 
     def _job_done(self, job: Job, out: tuple) -> None:
         """A worker returned a result: keep it (unless its snapshot changed meanwhile)."""
@@ -415,12 +426,12 @@ class Service:
         ``trust`` has been checked by the route (:func:`cleanpath.service.routes.check_map_trust`):
         it names no file, so resolving it reads nothing from the server's disk.
         """
-        from cleanpath.analysis.trust import resolve_trust
+        from cleanpath.policy.vendorset import resolve_untrusted
         from cleanpath.service.mapdata import map_payload
 
         def compute() -> dict[str, Any]:
             net = self.ws.network(name)
-            return map_payload(net, untrusted=resolve_trust(net, trust), snapshot=name)
+            return map_payload(net, untrusted=resolve_untrusted(net, trust, setting="trust"), snapshot=name)
 
         return self.read(self.map_key(name, trust), compute)
 

@@ -58,20 +58,23 @@ def _now() -> datetime:
 
 # --- snapshot exports (parent side) ---------------------------------------------------------------------
 
-def export_snapshot(ws, name: str, version: str, root: Path) -> Path:
-    """Export snapshot ``name`` of workspace ``ws`` to Arrow IPC files under ``root`` (once per version).
+def export_snapshot(con, workspace: Path, name: str, version: str, root: Path) -> Path:
+    """Export snapshot ``name`` to Arrow IPC files under ``root`` (once per version).
 
-    The caller holds the workspace lock. Returns the directory; an existing complete export of the
-    same version is reused, older exports of ``name`` are deleted.
+    ``con`` is a cursor of the workspace used only by this call: DuckDB gives it a consistent view
+    even while an import writes through another cursor, so an export never waits for an import.
+    The caller makes sure one snapshot is not exported twice at once. Returns the directory; an
+    existing complete export of the same version is reused, older exports of ``name`` are deleted.
     """
+    from cleanpath.errors import SnapshotNotFound
     from cleanpath.model.schema import TABLES
     from cleanpath.store.workspace import fetch_arrow
 
-    rows = ws.con.execute("SELECT storage FROM snapshots WHERE name = ?", [name]).fetchall()
+    rows = con.execute("SELECT storage FROM snapshots WHERE name = ?", [name]).fetchall()
     if not rows:
-        ws.network(name)  # raises SnapshotNotFound with the usual message
+        raise SnapshotNotFound(f"no snapshot {name!r} in the workspace")
     storage = rows[0][0]
-    tag = hashlib.sha256(f"{ws.path.resolve()}|{version}".encode()).hexdigest()[:12]
+    tag = hashlib.sha256(f"{Path(workspace).resolve()}|{version}".encode()).hexdigest()[:12]
     final = root / f"{name}-{storage}-{tag}"
     if (final / "DONE").exists():
         return final
@@ -84,7 +87,7 @@ def export_snapshot(ws, name: str, version: str, root: Path) -> Path:
     tmp.mkdir()
     try:
         for t, spec in TABLES.items():
-            tbl = fetch_arrow(ws.con, f'SELECT * FROM "{storage}"."{t}"')
+            tbl = fetch_arrow(con, f'SELECT * FROM "{storage}"."{t}"')
             tbl = tbl.cast(pa.schema([pa.field(c.name, c.arrow_type) for c in spec.columns]))
             with pa.OSFile(str(tmp / f"{t}.arrow"), "wb") as sink, pa.ipc.new_file(sink, tbl.schema) as w:
                 w.write_table(tbl)
@@ -386,7 +389,12 @@ class JobManager:
             if job.finalized:  # already ended by close()
                 return
         try:
-            if fut.cancelled():
+            stopped = self.closing and (fut.cancelled() or fut.exception() is not None)
+            if stopped:  # the service is stopping and terminated the worker: not the question's fault
+                job.status, job.http_status = "cancelled", 503
+                job.error = {"error": "unavailable", "problems": [],
+                             "message": "the service stopped before the question finished; ask again"}
+            elif fut.cancelled():
                 job.status, job.http_status = "cancelled", 499
                 job.error = {"error": "cancelled", "message": "the job was cancelled", "problems": []}
             else:
