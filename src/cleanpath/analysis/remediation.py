@@ -1109,7 +1109,6 @@ def exact_remediation(solver, pairs, heuristic, table, *, shared: bool = True,
         "remediation_total_independent": float(sum(a.cost[i] for i in fixed)),
         "remediation_all_optimal": bool(all(a.optimal[i] for i in fixed)),
         "remediation_max_gap": float(max((a.gap[i] for i in fixed), default=0.0)),
-        "remediation_seconds": a.seconds,
         "remediation_pairs_by_closure": a.by_closure,
         "remediation_total_heuristic": float(sum(a.heuristic_cost.get(i, np.nan) for i in fixed)),
     }
