@@ -93,6 +93,18 @@ def test_gpkg_and_kml_read_like_geojson(tmp_path, reference, name):
     _same_sites(got, reference)
 
 
+def test_kmz_and_its_bomb(tmp_path, reference):
+    kml = write_as(tmp_path, FEATURES, "sites.kml", layer="bases")
+    kmz = tmp_path / "sites.kmz"
+    with zipfile.ZipFile(kmz, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(kml, "doc.kml")
+    _same_sites(import_sensitive([kmz]).tables["sensitive_sites"], reference)
+    with zipfile.ZipFile(kmz, "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("files/zeros.bin", b"\0" * (8 << 20))
+    with pytest.raises(ValidationError, match="decompression bomb"):
+        import_sensitive([kmz])
+
+
 def test_attribute_only_layer_is_skipped_with_a_note(tmp_path, reference):
     f = write_as(tmp_path, FEATURES, "sites.gpkg", layer="bases")
     pyogrio.raw.write(f, None, [np.array(["x", "y"], dtype=object)], ["note"], driver="GPKG", layer="notes",

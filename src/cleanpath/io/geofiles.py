@@ -181,7 +181,11 @@ def _bytes_of(path: Path) -> tuple[InputFile, str]:
                 budget -= len(f.data)
                 z.writestr(stem + suf, f.data)
         return InputFile(str(path), buf.getvalue()), "shapefile"
-    if name.endswith(".zip"):
+    if name.endswith(".kmz"):
+        # a KMZ is a zip that GDAL inflates itself: refuse bombs first, as for any archive
+        for _member in guard.zip_members(path):
+            pass
+    elif name.endswith(".zip"):
         # Checked for bombs (declared sizes, ratio, real sizes) by reading it through the guard.
         for _member in guard.zip_members(path):
             pass
