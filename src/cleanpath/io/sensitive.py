@@ -362,8 +362,9 @@ def import_sensitive(paths, *, kind: str | None = None, radius_m: float | None =
     Parameters
     ----------
     paths
-        CSV files (``sensitive_sites`` columns, or the installations shape) and GeoJSON files,
-        or directories of them.
+        CSV files (``sensitive_sites`` columns, or the installations shape), GeoJSON files,
+        GeoPackage, Shapefile (``.shp`` with its companions, or zipped) and KML/KMZ files (read by
+        :mod:`cleanpath.io.geofiles`), or directories of them.
     kind
         Kind for rows that do not say (default ``military``).
     radius_m
