@@ -396,3 +396,23 @@ def test_constants_only_table_is_one_row_located_in_the_mapping(tmp_path):
             ingest(ws, "mapped", [f], mapping=m, dry_run=True)
     (p,) = e.value.problems
     assert (p.file, p.line, p.column, p.value) == (str(m), 3, "country", "Deutschland")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([";", "\t", "|", ","]),
+       st.lists(st.text(alphabet=st.sampled_from(list('ab ,;|\t"\nÄ.1')), min_size=1, max_size=12)
+                .filter(lambda t: t.strip() and t == t.strip()), min_size=1, max_size=15),
+       st.booleans())
+def test_any_text_round_trips_through_any_delimiter(tmp_path_factory, delim, names, sniff):
+    # written by Python's csv module (quoting what needs it), read back through the byte swap
+    d = tmp_path_factory.mktemp("rt")
+    f = d / "ops.csv"
+    with f.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=delim, lineterminator="\n")
+        w.writerow(["Kennung", "Name;Firma", "Land"])
+        w.writerows([[f"op{i}", n, "DE"] for i, n in enumerate(names)])
+    m = d / "m.yaml"
+    m.write_text(f"csv: {{delimiter: {'auto' if sniff else json.dumps(delim)}}}\ntables:\n  operators:\n"
+                 "    columns: {operator_id: Kennung, name: 'Name;Firma', country: Land}\n")
+    got = import_mapped([f], mapping=m).tables["operators"]
+    assert got["name"].tolist() == names

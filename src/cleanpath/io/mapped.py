@@ -46,6 +46,7 @@ import codecs
 import csv
 import difflib
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -426,20 +427,22 @@ class _Frame:
 def sniff_delimiter(f: InputFile) -> str:
     """The delimiter of a CSV file, from its first records.
 
-    The candidate (``,`` ``;`` tab ``|``) that splits the header into the most fields, and every
-    one of the next few records into the same number, wins; :class:`csv.Sniffer` decides the
-    rare ties. A file with one column reads as ``,``.
+    The candidate (``,`` ``;`` tab ``|``) that splits the header into the most fields, and each
+    of the next 20 records (records, not lines: quoted fields may hold newlines) into the same
+    number, wins; a tie goes to the earlier candidate in that order. A file with one column
+    reads as ``,``. The mapping's ``csv.delimiter`` overrides it.
     """
     head = f.data[:64 << 10].decode("utf-8", errors="replace").lstrip("\ufeff")
-    lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
-    if len(head) == 64 << 10 and len(lines) > 1:
-        lines = lines[:-1]  # the last line may be cut
+    cut = len(f.data) > 64 << 10
     best, best_n = ",", 1
     for d in (",", ";", "\t", "|"):
         try:
-            rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=d))
+            # Records, not lines: a quoted field may hold newlines.
+            rows = [r for r in itertools.islice(csv.reader(io.StringIO(head, newline=""), delimiter=d), 21) if r]
         except csv.Error:
             continue
+        if cut and len(rows) > 1:
+            rows = rows[:-1]  # the last record may be cut
         if not rows:
             continue
         n = len(rows[0])
