@@ -23,10 +23,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleanpath.demo import build_example
 from cleanpath.io.tables import write_tables
 from cleanpath.service import ServiceConfig, create_app
+from cleanpath.service.cache import ByteLRU
 from cleanpath.service.tokens import TokenStore
 from cleanpath.store.workspace import open_workspace
 
@@ -371,3 +374,30 @@ def test_kill_9_loses_no_acknowledged_audit_entry(server, tmp_path):
         got = ws.con.execute("SELECT path, status FROM service_audit_log").fetchall()
     assert sum(1 for p, s in got if p == "/api/snapshots" and s == 200) == n
     assert ("/api/nope", 401) in got
+
+
+# --- the byte-bounded LRU against a plain-list oracle ------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(bound=st.integers(0, 100),
+       ops=st.lists(st.tuples(st.sampled_from(["put", "get"]), st.integers(0, 6), st.integers(0, 60)), max_size=60))
+def test_byte_lru_matches_an_oracle(bound, ops):
+    lru = ByteLRU(bound, size=lambda v: v)
+    oracle: list[tuple[int, int]] = []  # (key, size), least recently used first
+    for op, key, size in ops:
+        if op == "put":
+            lru.put(key, size)
+            oracle = [(k, s) for k, s in oracle if k != key]
+            if size <= bound:
+                oracle.append((key, size))
+                while sum(s for _k, s in oracle) > bound:
+                    oracle.pop(0)
+        else:
+            got = lru.get(key)
+            hit = [s for k, s in oracle if k == key]
+            assert got == (hit[0] if hit else None)
+            if hit:
+                oracle = [(k, s) for k, s in oracle if k != key] + [(key, hit[0])]
+        assert lru.bytes == sum(s for _k, s in oracle) <= bound
+        assert lru.values() == [s for _k, s in oracle]
