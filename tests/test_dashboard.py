@@ -80,7 +80,8 @@ def after_network(net: Network) -> Network:
     new = el.loc[swapped].copy()
     new["element_id"] = new["element_id"].astype(object) + "-nokia"
     new["vendor"] = "nokia"
-    el.loc[eid.str.startswith("de-o2-dc1-ems-") & (vendor == "huawei"), "vendor"] = "ericsson"
+    # O2's Huawei element managers, in both of its management data centres
+    el.loc[eid.str.startswith("de-o2-") & (role == "mgmt.ems") & (vendor == "huawei"), "vendor"] = "ericsson"
     el.loc[el.index[(role == "core.amf") & eid.str.startswith("de-vodafone")][:1], "vendor"] = "huawei"
     tables["elements"] = pd.concat([el.drop(swapped), new], ignore_index=True).astype(el.dtypes.to_dict())
     for c in ("a", "b"):
@@ -269,7 +270,9 @@ def test_findings_table_filters(page, server, net):
     sign_in(page, server, "analyst")
     wait(page, "window.cleanpath.state.audit && document.querySelectorAll('#findings tbody tr').length > 0")
     packs = page.evaluate("[...document.getElementById('audit-policy').selectedOptions].map(o => o.value)")
-    assert "de-2024" in packs and "us-clean-path" in packs
+    from cleanpath.registry import default_packs
+
+    assert packs == default_packs(net) == ["de-2024", "eu-toolbox"]  # the registry's default, as the CLI
     findings = audit_network(net, policies=",".join(packs), as_of=dt.date.today()).tables["findings"]
     assert f"of {len(findings):,}" in page.inner_text("#f-page")
     page.select_option("#f-severity", "warning")
@@ -290,7 +293,9 @@ def test_plan_chart_draws_the_years(page, server, net):
     from cleanpath.plan.planner import run_plan
 
     packs = page.evaluate("[...document.getElementById('plan-policy').selectedOptions].map(o => o.value)")
-    start = int(page.input_value("#plan-start"))
+    # empty fields take the registry's defaults, as the CLI does: start next year, 6 years
+    assert page.input_value("#plan-start") == "" and page.input_value("#plan-horizon") == "6"
+    start = dt.date.today().year + 1
     years = run_plan(net, policies=",".join(packs), start_year=start, horizon=6, budget=40e6).tables["years"]
     spending = int((years["net_cost"] > 0).sum())
     bars = page.evaluate("[...document.querySelectorAll('#plan-chart rect.bar-net')]"
