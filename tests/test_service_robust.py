@@ -316,6 +316,24 @@ def test_result_cache_respects_its_byte_bounds_and_survives_a_restart(seed_ws, t
     app.state.service.close()
 
 
+def test_results_of_a_replaced_snapshot_are_not_served_after_a_restart(seed_ws, tmp_path, net):
+    body = {"snapshot": "de", "vendor": "zte"}
+    with Running(seed_ws, tmp_path) as s:
+        h = s.h["analyst"]
+        rid = s.client.post("/api/questions/outage?wait=60", json=body, headers=h).headers["x-result-id"]
+        results = s.app.state.service.state_dir / "results"
+        assert (results / f"{rid}.pkl").exists()
+    with open_workspace(s.path) as ws:  # the service is stopped: someone re-imports the snapshot
+        ws.write_network("de", net)
+    app = create_app(config=ServiceConfig(workspace=s.path, warm=False))
+    with TestClient(app) as c:
+        assert not (results / f"{rid}.pkl").exists()  # stale: deleted on start
+        r = c.post("/api/questions/outage", json=body, headers=h)
+        assert r.status_code == 202  # computed again for the new version
+        c.delete(r.headers["location"], headers=h)
+    app.state.service.close()
+
+
 # --- uploads ----------------------------------------------------------------------------------------------------
 
 def test_plain_csv_and_parquet_files_import_over_rest(seed_ws, tmp_path, net):
