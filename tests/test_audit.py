@@ -19,53 +19,9 @@ import cleanpath
 from cleanpath.analysis.audit import audit_network, audit_timeline, element_deadlines, fails, months
 from cleanpath.policy import load_policy
 from cleanpath.policy.engine import FINDING_COLUMNS
+from oracles import E, found, make_network
 
 D = dt.date
-
-#: One operator per country the shipped packs cover; ids are "op-" + lower-case country.
-COUNTRIES = {"GB": (51.5, -0.1), "DE": (50.1, 8.7), "US": (38.9, -77.0), "CA": (45.4, -75.7),
-             "SE": (59.3, 18.1), "AU": (-35.3, 149.1), "JP": (35.7, 139.7), "FR": (48.9, 2.35)}
-
-
-def E(element_id: str, site_id: str, role: str, vendor: str, generation: str | None = None, *,
-      installed_on: str | None = None, funded_by: str | None = None, in_service: bool | None = None) -> dict:
-    """One element row."""
-    return {"element_id": element_id, "site_id": site_id, "role": role, "vendor": vendor,
-            "generation": generation, "installed_on": installed_on, "funded_by": funded_by,
-            "in_service": in_service}
-
-
-def make_network(elements: list[dict], *, sites: list[dict] | None = None, links: list[dict] | None = None,
-                 sensitive: list[dict] | None = None, demands: list[dict] | None = None,
-                 vendors: list[dict] | None = None, name: str = "t") -> cleanpath.Network:
-    """A validated network: one operator per country in COUNTRIES with a cell site ``<cc>-cell``
-    and a core data centre ``<cc>-dc`` (lower-case country code), plus any ``sites`` given."""
-    ops = [{"operator_id": f"op-{c.lower()}", "name": f"Operator {c}", "country": c} for c in COUNTRIES]
-    base_sites = []
-    for c, (lat, lon) in COUNTRIES.items():
-        base_sites.append({"site_id": f"{c.lower()}-cell", "operator_id": f"op-{c.lower()}", "kind": "cell",
-                           "lat": lat, "lon": lon, "subscribers": 1000})
-        base_sites.append({"site_id": f"{c.lower()}-dc", "operator_id": f"op-{c.lower()}", "kind": "core_dc",
-                           "lat": lat + 0.5, "lon": lon + 0.5})
-    tables = {"operators": pd.DataFrame(ops), "sites": pd.DataFrame(base_sites + (sites or [])),
-              "elements": pd.DataFrame(elements).dropna(axis=1, how="all")}
-    if links:
-        tables["links"] = pd.DataFrame(links)
-    if sensitive:
-        tables["sensitive_sites"] = pd.DataFrame(sensitive)
-    if demands:
-        tables["demands"] = pd.DataFrame(demands)
-    if vendors:
-        tables["vendors"] = pd.DataFrame(vendors)
-    return cleanpath.Network(tables, name=name)
-
-
-def found(result, *, severity: str | None = None) -> set[tuple[str, str, str | None]]:
-    """(pack/rule_id, subject, severity) of every finding (subject: element, operator or site)."""
-    f = result.tables["findings"]
-    subj = f["finding_id"].astype(str).str.split("/").str[2]
-    out = set(zip((f["pack"].astype(str) + "/" + f["rule_id"].astype(str)), subj, f["severity"].astype(str)))
-    return {x for x in out if severity is None or x[2] == severity}
 
 
 POLICY_HEAD = """

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import cleanpath
 from cleanpath.analysis.clean_path import clean_path_status, policy_engine, run_clean_path
 from cleanpath.policy.vendorset import resolve_untrusted as resolve_trust
-from test_service import graph_cli, haversine, make_net, random_net
+from oracles import graph_cli, haversine, make_net, random_net
 
 from cleanpath.model.costs import CostModel, load_costs
 

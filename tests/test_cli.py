@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import cleanpath
 from cleanpath.cli.main import cli
-from test_workspace import small_tables
+from oracles import small_tables
 
 
 @pytest.fixture

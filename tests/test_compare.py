@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import cleanpath
 from cleanpath.analysis.compare import compare_snapshots
-from test_audit import E, _cli, make_network
+from oracles import E, graph_cli as _cli, make_network
 
 BEFORE = [
     E("core1", "gb-dc", "core.mme", "huawei"),           # swapped to Ericsson: re-vendored

@@ -14,31 +14,7 @@ from click.testing import CliRunner
 
 import cleanpath
 from cleanpath.analysis.outage import lost_area_geojson, process_map, read_element_list, run_outage
-from test_service import graph_cli, make_net, oracle_serving
-
-SITES = [("cA", "op1", 50.0, 8.0, 100), ("cB", "op1", 50.2, 8.2, 300), ("cC", "op2", 50.0, 8.01, 50),
-         ("dc", "op1", 50.5, 8.5, 0), ("dc2", "op2", 50.6, 8.6, 0)]
-
-
-def two_operators():
-    """op1: cells A (behind Huawei router h1) and B (behind Ericsson router e1, also linked to h1);
-    op2: cell C behind a Huawei router. A sensitive site covered by A (op1) and C (op2)."""
-    els = [("rA", "ran.radio", "ericsson", "cA"), ("bbA", "ran.baseband", "ericsson", "cA"),
-           ("rB", "ran.radio", "ericsson", "cB"), ("bbB", "ran.baseband", "ericsson", "cB"),
-           ("h1", "transport.router", "huawei", "dc"), ("e1", "transport.router", "ericsson", "dc"),
-           ("upf", "core.upf", "ericsson", "dc"), ("mme", "core.mme", "huawei", "dc"),
-           ("mme2", "core.mme", "ericsson", "dc"), ("gw", "gateway.internet", "ericsson", "dc"),
-           ("ems", "mgmt.ems", "huawei", "dc"),
-           ("rC", "ran.radio", "nokia", "cC"), ("hC", "transport.router", "huawei", "dc2"),
-           ("upfC", "core.upf", "nokia", "dc2"), ("gwC", "gateway.internet", "nokia", "dc2")]
-    links = [("rA", "bbA", "transport"), ("bbA", "h1", "transport"), ("rB", "bbB", "transport"),
-             ("bbB", "e1", "transport"), ("h1", "e1", "transport"), ("h1", "upf", "transport"),
-             ("e1", "upf", "transport"), ("upf", "gw", "transport"), ("mme", "upf", "transport"),
-             ("mme2", "upf", "transport"), ("ems", "upf", "transport"),
-             ("bbA", "mme", "control"), ("bbB", "mme2", "control"), ("e1", "ems", "management"),
-             ("rC", "hC", "transport"), ("hC", "upfC", "transport"), ("upfC", "gwC", "transport")]
-    return make_net(els, links, sites=SITES, sensitive=[("base", "military", 50.0, 8.005, 2000.0)],
-                    demands=[("cA", "gateway", 3.0), ("cB", "gateway", 1.0)])
+from oracles import graph_cli, make_net, oracle_serving, two_operators
 
 
 def test_vendor_outage_by_hand():

@@ -395,7 +395,7 @@ def test_cli_policy_list_show_check_schema(tmp_path):
 
     from click.testing import CliRunner
 
-    from test_audit import _cli
+    from oracles import graph_cli as _cli
 
     def run(*args):
         return CliRunner().invoke(_cli(), ["-w", str(tmp_path / "ws.duckdb"), *args], catch_exceptions=False)

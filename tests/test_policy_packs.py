@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from cleanpath.analysis.audit import audit_network
-from test_audit import E, found, make_network
+from oracles import E, found, make_network
 
 D = dt.date
 

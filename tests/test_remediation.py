@@ -16,7 +16,7 @@ import cleanpath
 from cleanpath.analysis.clean_path import run_clean_path
 from cleanpath.model.costs import CostModel, load_costs
 from test_clean_path import GW, UP, Brute, skeleton
-from test_service import make_net, random_net
+from oracles import make_net, random_net
 
 VISIT = 7.0
 REHOME = 500.0
@@ -221,7 +221,7 @@ def random_tree_net(seed: int, n: int):
     for _ in range(int(n * rng.uniform(0, .6))):
         a, b = rng.integers(0, n, 2)
         links.append((f"e{a}", f"e{b}", str(rng.choice(["control", "management", "anchor"]))))
-    from test_service import SITE_POS
+    from oracles import SITE_POS
 
     site_rows = [(s, f"op{k % 2}", *SITE_POS[s]) for k, s in enumerate(sites)]
     sensitive = [("x0", "military", 50.005, 8.0, 3000.0), ("x1", "diplomatic", 50.3, 8.3, 1000.0)]

@@ -7,9 +7,7 @@ on random networks, and on hand-built networks whose answers are known.
 from __future__ import annotations
 
 import json
-import math
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,116 +17,7 @@ from hypothesis import strategies as st
 
 import cleanpath
 from cleanpath.analysis.service import Coverage, Forest, ServiceIndex, gather_rows
-
-# --- building networks by hand ---------------------------------------------------------------------
-
-SITE_POS = {"s0": (50.0, 8.0), "s1": (50.01, 8.0), "s2": (50.3, 8.3), "s3": (51.0, 9.0), "dc": (50.5, 8.5)}
-
-
-def make_net(elements, links, *, sites=None, sensitive=None, operators=None, demands=None, name="t"):
-    """A validated network from compact specs.
-
-    ``elements``: tuples (element_id, role, vendor[, site_id[, extra columns dict]]);
-    ``links``: tuples (a, b, kind); ``sites``: tuples (site_id, operator_id, lat, lon[, subscribers]),
-    default: the sites used by the elements at :data:`SITE_POS`, all of operator ``op``.
-    """
-    rows = []
-    for e in elements:
-        eid, role, vendor = e[:3]
-        site = e[3] if len(e) > 3 else "s0"
-        extra = e[4] if len(e) > 4 else {}
-        rows.append({"element_id": eid, "site_id": site, "role": role, "vendor": vendor, **extra})
-    el = pd.DataFrame(rows)
-    if sites is None:
-        used = sorted(set(el["site_id"]))
-        sites = [(s, "op", *SITE_POS[s]) for s in used]
-    st_rows = [{"site_id": s[0], "operator_id": s[1], "kind": "cell", "lat": s[2], "lon": s[3],
-                "subscribers": s[4] if len(s) > 4 else 100} for s in sites]
-    ops = sorted({s[1] for s in sites}) if operators is None else operators
-    tables = {
-        "operators": pd.DataFrame({"operator_id": ops, "name": ops, "country": "DE"}),
-        "sites": pd.DataFrame(st_rows),
-        "elements": el,
-        "links": pd.DataFrame(list(links), columns=["a", "b", "kind"]) if links else
-        pd.DataFrame({"a": [], "b": [], "kind": []}),
-    }
-    if sensitive is not None:
-        tables["sensitive_sites"] = pd.DataFrame(
-            [{"sensitive_id": s[0], "name": s[0], "kind": s[1], "lat": s[2], "lon": s[3],
-              "radius_m": s[4] if len(s) > 4 else 5000.0} for s in sensitive])
-    if demands is not None:
-        tables["demands"] = pd.DataFrame(list(demands), columns=["a_site", "b_site", "volume"])
-    return cleanpath.Network(tables, name=name)
-
-
-# --- an independent oracle -------------------------------------------------------------------------
-
-def oracle_serving(net, disabled=frozenset(), alive=None, management=False) -> set[str]:
-    """The served set by the definition, with Python sets and networkx components.
-
-    Management links are dependencies only with ``management`` (management is not forwarding).
-    """
-    el = net.elements
-    ids = el["element_id"].tolist()
-    ok = el["in_service"].fillna(True).astype(bool).tolist()
-    up = {e for e, s in zip(ids, ok) if s and e not in disabled and (alive is None or e in alive)}
-    gws = {e for e, r in zip(ids, el["role"]) if r in ("gateway.internet", "gateway.interconnect")}
-    deps: dict[str, set[str]] = {}
-    g = nx.Graph()
-    for a, b, k in zip(net.links["a"], net.links["b"], net.links["kind"]):
-        if k == "transport":
-            g.add_edge(a, b)
-        elif k != "management" or (management and a != b):
-            deps.setdefault(a, set()).add(b)
-    s = set(up)
-    while True:
-        s2 = {e for e in s if deps.get(e, set()) <= s}
-        h = g.subgraph(s2).copy()
-        h.add_nodes_from(s2)
-        s3 = set().union(*[c for c in nx.connected_components(h) if c & gws]) if s2 else set()
-        if s3 == s:
-            return s
-        s = s3
-
-
-def haversine(lat1, lon1, lat2, lon2) -> float:
-    r = 6_371_008.8
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
-
-
-def random_net(seed: int, n: int = 20, *, deps: bool = True, ops: int = 1):
-    """A random network: a few radios, routers, user-plane functions, gateways, AMFs and EMSs."""
-    rng = np.random.default_rng(seed)
-    roles = rng.choice(["ran.radio", "transport.router", "gateway.internet", "core.upf", "core.amf",
-                        "mgmt.ems", "ran.baseband"], n, p=[.3, .3, .08, .1, .07, .07, .08])
-    roles[0], roles[1], roles[2] = "ran.radio", "core.upf", "gateway.internet"
-    sites = ["s0", "s1", "s2", "s3"]
-    site_of = rng.choice(sites, n)
-    el = [(f"e{i}", roles[i], str(rng.choice(["huawei", "ericsson", "nokia"], p=[.4, .4, .2])), str(site_of[i]),
-           {"in_service": bool(rng.random() > .05), "unit_cost": float(rng.integers(1, 50))}) for i in range(n)]
-    links = []
-    for i in range(1, n):  # a random tree keeps most of the network connected
-        links.append((f"e{i}", f"e{int(rng.integers(0, i))}", "transport"))
-    for _ in range(int(n * rng.uniform(0, .6))):
-        a, b = rng.integers(0, n, 2)
-        links.append((f"e{a}", f"e{b}", "transport"))
-    if deps:
-        for _ in range(int(n * rng.uniform(0, .5))):
-            a, b = rng.integers(0, n, 2)
-            links.append((f"e{a}", f"e{b}", str(rng.choice(["control", "management", "anchor"]))))
-    site_rows = [(s, f"op{k % ops}", *SITE_POS[s]) for k, s in enumerate(sites)]
-    sensitive = [("x0", "military", 50.005, 8.0, 3000.0), ("x1", "diplomatic", 50.3, 8.3, 1000.0)]
-    return make_net(el, links, sites=site_rows, sensitive=sensitive)
-
-
-def graph_cli():
-    """The ``cleanpath`` group (outage and clean-path are registered questions)."""
-    from cleanpath.cli.main import cli
-
-    return cli
-
+from oracles import haversine, make_net, oracle_serving, random_net
 
 def served(net, mask) -> set[str]:
     return set(np.asarray(net.elements["element_id"])[mask])

@@ -21,8 +21,7 @@ from hypothesis import strategies as st
 import cleanpath
 from cleanpath.analysis.outage import MODES, bernoulli_positions, run_outage
 from cleanpath.analysis.threat import ALWAYS_READ_ROLES
-from test_outage import two_operators
-from test_service import make_net, oracle_serving, random_net
+from oracles import make_net, oracle_serving, random_net, two_operators
 
 GW_ROLES = ("gateway.internet", "gateway.interconnect")
 

@@ -17,28 +17,8 @@ import pytest
 import cleanpath
 from cleanpath.errors import SnapshotNotFound, ValidationError, WorkspaceError
 from cleanpath.store.workspace import SCHEMA_VERSION
+from oracles import small_tables
 
-
-def small_tables(prefix: str = "", n_cells: int = 3) -> dict[str, pd.DataFrame]:
-    ops = pd.DataFrame({"operator_id": [f"{prefix}op"], "name": ["Op"], "country": ["DE"]})
-    sites = pd.DataFrame({
-        "site_id": [f"{prefix}c{i}" for i in range(n_cells)] + [f"{prefix}dc"],
-        "operator_id": f"{prefix}op",
-        "kind": ["cell"] * n_cells + ["core_dc"],
-        "lat": [50.0 + (i % 1000) / 1000 for i in range(n_cells)] + [50.5],
-        "lon": [8.0] * (n_cells + 1),
-    })
-    elements = pd.DataFrame({
-        "element_id": [f"{prefix}r{i}" for i in range(n_cells)] + [f"{prefix}mme"],
-        "site_id": [f"{prefix}c{i}" for i in range(n_cells)] + [f"{prefix}dc"],
-        "role": ["ran.radio"] * n_cells + ["core.mme"],
-        "vendor": ["Huawei Technologies Co., Ltd."] * n_cells + ["Ericsson AB"],
-        "generation": ["4G"] * n_cells + ["none"],
-        "installed_on": ["2019-05-01"] * n_cells + [None],
-    })
-    links = pd.DataFrame({"a": [f"{prefix}r{i}" for i in range(n_cells)],
-                          "b": [f"{prefix}mme"] * n_cells, "kind": "control"})
-    return {"operators": ops, "sites": sites, "elements": elements, "links": links}
 
 
 def test_write_and_read_back(workspace):
@@ -178,7 +158,7 @@ KILLER = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, sys.argv[4])
     import cleanpath
-    from test_workspace import small_tables
+    from oracles import small_tables
     ws = cleanpath.open_workspace(sys.argv[1])
     net = cleanpath.Network(small_tables(prefix="k-", n_cells=int(sys.argv[2])), name="victim")
     def stored(table):
