@@ -9,6 +9,7 @@ time out, or run two of while the service must keep answering. Every test is bou
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -197,6 +198,7 @@ def server(seed_ws, tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-c", "from cleanpath.cli.main import main; main()", "serve",
                              "-w", str(path), "--port", str(port), "--jobs", "1", "--drain-seconds", "1",
+                             "--question-time-limit", "outage=120",
                              "--log-level", "warning"],
                             stdout=subprocess.DEVNULL, stderr=open(tmp_path / "server.log", "wb"), env=env)
     deadline = time.monotonic() + 60
@@ -245,6 +247,7 @@ def test_sigterm_stops_the_server_within_seconds_even_with_a_job_running(server)
                                      b'{"snapshot": "de", "random": 0.5, "samples": 10000}')
     assert status == 202, body
     job = headers["location"]
+    assert json.loads(body)["progress"]["time_limit_s"] == 120  # --question-time-limit outage=120
     deadline = time.monotonic() + 60
     while b'"computing"' not in _request(port, "GET", job, h)[1]:
         assert time.monotonic() < deadline

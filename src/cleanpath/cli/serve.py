@@ -48,6 +48,8 @@ def _is_loopback(host: str) -> bool:
               help="Questions computed at once, each in its own worker process [default: the number of cores].")
 @click.option("--job-time-limit", type=click.FloatRange(1, 86_400), default=300, show_default=True,
               help="Seconds a question may run before its worker is stopped (HTTP 504 / job status timeout).")
+@click.option("--question-time-limit", "question_limits", multiple=True, metavar="QUESTION=SECONDS",
+              help="A time limit for one question, overriding --job-time-limit (repeatable), e.g. plan=900.")
 @click.option("--drain-seconds", type=click.FloatRange(0, 3600), default=10, show_default=True,
               help="On SIGTERM or Ctrl+C, how long running questions may finish before they are stopped.")
 @click.option("--auth-failures", default="30/minute", show_default=True,
@@ -60,8 +62,8 @@ def _is_loopback(host: str) -> bool:
               show_default=True, help="Server log level.")
 @click.pass_obj
 @handle_errors
-def serve_cmd(ctx, workspace, host, port, max_upload_mb, cache_mb, cache_disk_mb, jobs, job_time_limit, drain_seconds,
-              auth_failures, ssl_certfile, ssl_keyfile, log_level):
+def serve_cmd(ctx, workspace, host, port, max_upload_mb, cache_mb, cache_disk_mb, jobs, job_time_limit,
+              question_limits, drain_seconds, auth_failures, ssl_certfile, ssl_keyfile, log_level):
     """Serve the REST API and the map dashboard (http://HOST:PORT/).
 
     Every /api route needs a bearer token: create one first with `cleanpath token create --role
@@ -89,6 +91,8 @@ def serve_cmd(ctx, workspace, host, port, max_upload_mb, cache_mb, cache_disk_mb
         raise click.BadParameter(f"{auth_failures!r} is not a rate such as 30/minute", param_hint="--auth-failures")
     path = _workspace_path(ctx, workspace)
     extra = {"jobs": jobs} if jobs is not None else {}
+    if question_limits:
+        extra["job_time_limits"] = _question_limits(question_limits)
     app = create_app(config=ServiceConfig(workspace=path, max_upload_bytes=max_upload_mb * 2**20,
                                           cache_bytes=cache_mb * 2**20, cache_disk_bytes=cache_disk_mb * 2**20,
                                           job_time_limit=job_time_limit, drain_seconds=drain_seconds,
@@ -109,6 +113,26 @@ def serve_cmd(ctx, workspace, host, port, max_upload_mb, cache_mb, cache_disk_mb
                     ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None)
     finally:
         svc.close()
+
+
+def _question_limits(items: tuple[str, ...]) -> dict[str, float]:
+    """``NAME=SECONDS`` pairs of --question-time-limit, checked against the service's questions."""
+    from cleanpath.service.questions import QUESTIONS
+
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = float("nan")
+        if not sep or name not in QUESTIONS or not (1 <= seconds <= 86_400):
+            raise click.BadParameter(f"{item!r}: expected QUESTION=SECONDS with a question of "
+                                     f"{', '.join(sorted(QUESTIONS))} and 1 to 86,400 seconds",
+                                     param_hint="--question-time-limit")
+        out[name] = seconds
+    return out
 
 
 @click.group("token")
