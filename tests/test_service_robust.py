@@ -190,29 +190,32 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture()
-def server(seed_ws, tmp_path):
-    """``cleanpath serve`` in a subprocess on loopback."""
-    path, h = _copy(seed_ws, tmp_path)
+def _serve(path: Path, log: Path, *options: str) -> tuple[subprocess.Popen, int]:
+    """``cleanpath serve`` on ``path`` in a subprocess on loopback, once it answers /health."""
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-c", "from cleanpath.cli.main import main; main()", "serve",
-                             "-w", str(path), "--port", str(port), "--jobs", "1", "--drain-seconds", "1",
-                             "--question-time-limit", "outage=120",
-                             "--log-level", "warning"],
-                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "server.log", "wb"), env=env)
+                             "-w", str(path), "--port", str(port), "--jobs", "1", "--log-level", "warning", *options],
+                            stdout=subprocess.DEVNULL, stderr=open(log, "ab"), env=env)
     deadline = time.monotonic() + 60
     while True:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/health")
             if conn.getresponse().status == 200:
-                break
+                return proc, port
         except OSError:
             pass
-        assert proc.poll() is None, (tmp_path / "server.log").read_text()
+        assert proc.poll() is None, log.read_text()
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.2)
+
+
+@pytest.fixture()
+def server(seed_ws, tmp_path):
+    """``cleanpath serve`` in a subprocess on loopback."""
+    path, h = _copy(seed_ws, tmp_path)
+    proc, port = _serve(path, tmp_path / "server.log", "--drain-seconds", "1", "--question-time-limit", "outage=120")
     yield {"port": port, "h": h, "proc": proc, "log": tmp_path / "server.log", "path": path}
     if proc.poll() is None:
         proc.kill()
@@ -260,6 +263,40 @@ def test_sigterm_stops_the_server_within_seconds_even_with_a_job_running(server)
     with open_workspace(server["path"]) as ws:
         got = ws.con.execute("SELECT method, action, status FROM service_audit_log").fetchall()
     assert ("POST", "question:outage", 202) in got and ("JOB", "job:outage:cancelled", 503) in got
+
+
+def test_sigterm_lets_a_running_job_finish_within_the_drain_and_keeps_its_result(seed_ws, tmp_path):
+    """A Monte Carlo of a few seconds is computing when SIGTERM comes; with a 60 s drain it finishes,
+    its result is kept, and a restarted service answers it from the cache."""
+    path, h = _copy(seed_ws, tmp_path)
+    log = tmp_path / "server.log"
+    body = json.dumps({"snapshot": "de", "random": 0.5, "samples": 600}).encode()
+    hj = {**h["analyst"], "Content-Type": "application/json"}
+    proc, port = _serve(path, log, "--drain-seconds", "60")
+    try:
+        status, out, headers = _request(port, "POST", "/api/questions/outage", hj, body)
+        assert status == 202, out
+        rid = json.loads(out)["result_id"]
+        deadline = time.monotonic() + 60
+        while b'"computing"' not in _request(port, "GET", headers["location"], h["analyst"])[1]:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with open_workspace(path) as ws:
+        ends = ws.con.execute("SELECT action, status FROM service_audit_log WHERE method = 'JOB'").fetchall()
+    assert ends == [("job:outage:done", 200)], log.read_text()[-2000:]
+    proc, port = _serve(path, log)
+    try:
+        status, out, headers = _request(port, "POST", "/api/questions/outage", hj, body)
+        assert status == 200 and headers["x-cache"] == "hit", out[:300]
+        assert headers["x-result-id"] == rid
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
 
 
 # --- audit log -----------------------------------------------------------------------------------------------

@@ -234,7 +234,7 @@ class Job:
                "progress": {"stage": self.stage, "queue_position": position,
                             "waited_s": round((self.started or now) - self.t0, 3),
                             "running_s": running_for, "time_limit_s": self.time_limit},
-               "result_id": self.result_id if self.status == "done" else None,
+               "result_id": self.result_id,  # known from the start: the cache key of the answer
                "result": f"/api/results/{self.result_id}" if self.status == "done" else None}
         if self.error is not None:
             out["error"] = self.error

@@ -94,7 +94,7 @@ class JobModel(BaseModel):
     created_at: str
     finished_at: str | None
     progress: JobProgress
-    result_id: str | None
+    result_id: str | None = Field(description="The answer's id (known from the start; readable once done).")
     result: str | None = Field(description="Once done: GET this for the result.")
     error: ErrorModel | None = None
     http_status: int | None = None
