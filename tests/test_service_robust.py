@@ -365,9 +365,12 @@ def test_results_of_a_replaced_snapshot_are_not_served_after_a_restart(seed_ws, 
         assert (results / f"{rid}.pkl").exists()
     with open_workspace(s.path) as ws:  # the service is stopped: someone re-imports the snapshot
         ws.write_network("de", net)
+    exports = s.app.state.service.exports
+    assert len(list(exports.iterdir())) == 1
     app = create_app(config=ServiceConfig(workspace=s.path, warm=False))
     with TestClient(app) as c:
         assert not (results / f"{rid}.pkl").exists()  # stale: deleted on start
+        assert list(exports.iterdir()) == []  # so is the workers' copy of the old version
         r = c.post("/api/questions/outage", json=body, headers=h)
         assert r.status_code == 202  # computed again for the new version
         c.delete(r.headers["location"], headers=h)

@@ -39,7 +39,7 @@ from cleanpath.service.auditlog import AuditLog
 from cleanpath.service.auditlog import Entry as AuditEntry
 from cleanpath.service.cache import ByteLRU, ResultCache, _frame_bytes
 from cleanpath.service.errors import ApiError
-from cleanpath.service.jobs import Job, JobManager, drop_exports, export_snapshot, new_job_id
+from cleanpath.service.jobs import Job, JobManager, drop_exports, export_snapshot, new_job_id, prune_exports
 from cleanpath.service.questions import QUESTIONS
 from cleanpath.service.tokens import Principal, TokenStore
 from cleanpath.store.workspace import Workspace, open_workspace
@@ -229,6 +229,7 @@ class Service:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.state_dir, 0o700)
         self.exports = self.state_dir / "snapshots"
+        prune_exports(self.exports, self.ws.path, self._versions)
         self.results = ResultCache(self.state_dir / "results", memory_bytes=config.cache_bytes,
                                    disk_bytes=config.cache_disk_bytes, current=self._current)
         self.reads = ByteLRU(max(config.cache_bytes // 4, 1), lambda p: p.nbytes())

@@ -74,7 +74,7 @@ def export_snapshot(con, workspace: Path, name: str, version: str, root: Path) -
     if not rows:
         raise SnapshotNotFound(f"no snapshot {name!r} in the workspace")
     storage = rows[0][0]
-    tag = hashlib.sha256(f"{Path(workspace).resolve()}|{version}".encode()).hexdigest()[:12]
+    tag = _tag(workspace, version)
     final = root / f"{name}-{storage}-{tag}"
     if (final / "DONE").exists():
         return final
@@ -98,6 +98,21 @@ def export_snapshot(con, workspace: Path, name: str, version: str, root: Path) -
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def _tag(workspace: Path, version: str) -> str:
+    return hashlib.sha256(f"{Path(workspace).resolve()}|{version}".encode()).hexdigest()[:12]
+
+
+def prune_exports(root: Path, workspace: Path, versions: dict[str, str]) -> None:
+    """Delete exports of snapshots that are gone or changed (e.g. while the service was stopped)."""
+    if not root.is_dir():
+        return
+    for d in root.iterdir():
+        name, _sep, tag = d.name.rpartition("-")
+        name = name.rsplit("-", 1)[0] if "-" in name else name
+        if d.name.startswith(".") or name not in versions or tag != _tag(workspace, versions[name]):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def drop_exports(root: Path, name: str) -> None:
