@@ -416,3 +416,26 @@ def test_any_text_round_trips_through_any_delimiter(tmp_path_factory, delim, nam
                  "    columns: {operator_id: Kennung, name: 'Name;Firma', country: Land}\n")
     got = import_mapped([f], mapping=m).tables["operators"]
     assert got["name"].tolist() == names
+
+
+def test_csv_title_lines_and_excel_sep_hint_keep_line_numbers(tmp_path):
+    f = tmp_path / "s.csv"
+    f.write_text("sep=;\nID;Breite;Laenge;Kunden\na;50,1;8,5;1\nb;50,2;east;2\n", encoding="utf-8")
+    m = tmp_path / "m.yaml"
+    m.write_text(SITES_MAP)
+    with cleanpath.open_workspace(tmp_path / "ws.duckdb") as ws:
+        with pytest.raises(ValidationError) as e:
+            ingest(ws, "mapped", [f], mapping=m, dry_run=True)
+    (p,) = e.value.problems
+    assert (p.line, p.column, p.value) == (4, "Laenge", "east")
+    # two title lines above the header, said in the mapping; a ragged row is counted from line 1
+    f.write_text("Inventar-Export\nerstellt 01.12.2026\nID;Breite;Laenge;Kunden\na;50,1;8,5;1\nb;50,2\n",
+                 encoding="utf-8")
+    m.write_text(SITES_MAP.replace("  sites:\n", "  sites:\n    header_row: 3\n"))
+    with pytest.raises(ValidationError) as e:
+        import_mapped([f], mapping=m)
+    (p,) = e.value.problems
+    assert p.line == 5 and "2 fields" in p.reason
+    f.write_text("Inventar-Export\nerstellt 01.12.2026\nID;Breite;Laenge;Kunden\na;50,1;8,5;1\n",
+                 encoding="utf-8")
+    assert import_mapped([f], mapping=m).tables["sites"]["lat"].tolist() == ["50.1"]

@@ -11,7 +11,7 @@ names. A mapping (YAML) says, per model table, where its rows come from and how 
       elements:
         file: export.csv          # one of the files given (by name); optional with one file
         sheet: Elemente           # Excel: sheet name or 1-based number (default the first)
-        header_row: 1             # Excel: row of the column names (default 1)
+        header_row: 1             # line (CSV) or row (Excel) of the column names (default 1)
         distinct: false           # drop rows that are identical after mapping
         columns:                  # our column: their column
           element_id: Element-ID
@@ -113,7 +113,7 @@ class TableMap:
         Model table name.
     file, sheet, header_row
         The source: a file given on the command line (by name), an Excel sheet (name or 1-based
-        number) and the sheet row holding the column names.
+        number) and the line (CSV) or sheet row holding the column names.
     columns
         Our column -> their column.
     values
@@ -427,14 +427,15 @@ class _Frame:
 def sniff_delimiter(f: InputFile) -> str:
     """The delimiter of a CSV file, from its first records.
 
-    The candidate (``,`` ``;`` tab ``|``) that splits the header into the most fields, and each
-    of the next 20 records (records, not lines: quoted fields may hold newlines) into the same
-    number, wins; a tie goes to the earlier candidate in that order. A file with one column
+    The candidate (``,`` ``;`` tab ``|``) that splits the header into the most fields, and at
+    least half of the next 20 records (records, not lines: quoted fields may hold newlines) into
+    the same number, wins; a tie goes to the one more records agree with, then to the earlier
+    candidate in that order. A file with one column
     reads as ``,``. The mapping's ``csv.delimiter`` overrides it.
     """
     head = f.data[:64 << 10].decode("utf-8", errors="replace").lstrip("\ufeff")
     cut = len(f.data) > 64 << 10
-    best, best_n = ",", 1
+    best, best_key = ",", (1, 0.0)
     for d in (",", ";", "\t", "|"):
         try:
             # Records, not lines: a quoted field may hold newlines.
@@ -446,9 +447,11 @@ def sniff_delimiter(f: InputFile) -> str:
         if not rows:
             continue
         n = len(rows[0])
-        consistent = all(len(r) == n for r in rows[1:])
-        if n > best_n and consistent:
-            best, best_n = d, n
+        # Most records (a ragged one is the reader's to report, not a reason to misread the
+        # delimiter) split into as many fields as the header.
+        agree = sum(len(r) == n for r in rows[1:]) / max(1, len(rows) - 1) if len(rows) > 1 else 1.0
+        if n > 1 and agree >= 0.5 and (n, agree) > best_key:
+            best, best_key = d, (n, agree)
     return best
 
 
@@ -459,8 +462,16 @@ def _swap(text: pa.Array | pa.ChunkedArray, delimiter: str) -> pa.Array:
     return pc.replace_substring(s, "\x00", delimiter)
 
 
-def _read_csv(source: Path | InputFile, opts: CsvOptions) -> _Frame:
-    """Read a CSV source (a path is read here, so its raw bytes die as soon as they are copied)."""
+_SEP_LINE = re.compile(rb"^(?:\xef\xbb\xbf)?sep=(.)\r?\n")
+
+
+def _read_csv(source: Path | InputFile, opts: CsvOptions, header_row: int = 1) -> _Frame:
+    """Read a CSV source (a path is read here, so its raw bytes die as soon as they are copied).
+
+    ``header_row`` is the physical line of the column names; lines above it (an export's title,
+    Excel's ``sep=;`` hint, which also gives the delimiter) are skipped, and every line number
+    reported still counts them.
+    """
     f = read_input(source) if isinstance(source, Path) else source
     del source
     if opts.encoding not in ("utf-8", "utf-8-sig"):
@@ -469,27 +480,48 @@ def _read_csv(source: Path | InputFile, opts: CsvOptions) -> _Frame:
         except UnicodeDecodeError as e:
             raise ValidationError(Problem(f"not valid {opts.encoding} (byte 0x{f.data[e.start]:02x})",
                                           f.label, f.data.count(b"\n", 0, e.start) + 1)) from None
-    delimiter = opts.delimiter or sniff_delimiter(f)
+    delimiter = opts.delimiter
+    sep = _SEP_LINE.match(f.data[:16])
+    if sep is not None:
+        hinted = sep.group(1).decode("latin-1")
+        delimiter = delimiter or (hinted if hinted in DELIMITERS.values() else None)
+        header_row = max(header_row, 2)
+    skip = header_row - 1
+    if skip:
+        offset = 0
+        for _ in range(skip):  # a few title lines at most
+            nl = f.data.find(b"\n", offset, offset + guard.MAX_LINE_BYTES + 1)
+            if nl < 0:
+                raise ValidationError(Problem(f"the file has fewer than {header_row} lines; no header "
+                                              f"at line {header_row}", f.label, header_row))
+            offset = nl + 1
+        f = InputFile(f.label, f.data[offset:], f.member)
+    delimiter = delimiter or sniff_delimiter(f)
+    swap = str.maketrans("," + delimiter, delimiter + ",")
+
+    def shifted(p: Problem) -> Problem:
+        column = p.column.translate(swap) if isinstance(p.column, str) and delimiter != "," else p.column
+        value = p.value.translate(swap) if p.value is not None and delimiter != "," else p.value
+        return Problem(p.reason, p.file, None if p.line is None else p.line + skip, column, value)
+
     try:
         if delimiter == ",":
             df, src = read_csv_bytes(f)
         else:
             # Arrow's reader and the guard's quote scanner know comma CSV; both bytes are ASCII,
-            # so swapping them keeps UTF-8 intact, and every value is swapped back below.
+            # so swapping them keeps UTF-8 intact, and every value is swapped back when used.
             table = bytes.maketrans(b"," + delimiter.encode(), delimiter.encode() + b",")
             f = InputFile(f.label, f.data.translate(table), f.member)  # the original is released
             df, src = read_csv_bytes(f)
-            df.columns = [c.translate(str.maketrans("," + delimiter, delimiter + ",")) for c in df.columns]
+            df.columns = [c.translate(swap) for c in df.columns]
     except ValidationError as e:
-        if delimiter == ",":
+        if delimiter == "," and not skip:
             raise
-        problems = [Problem(p.reason, p.file, p.line,
-                            p.column.translate(str.maketrans("," + delimiter, delimiter + ","))
-                            if isinstance(p.column, str) else p.column,
-                            None if p.value is None else p.value.translate(
-                                str.maketrans("," + delimiter, delimiter + ",")))
-                    for p in e.problems]
-        raise ValidationError(problems, truncated=e.truncated) from None
+        raise ValidationError([shifted(p) for p in e.problems], truncated=e.truncated) from None
+    if skip:
+        inner = src
+        src = Source(inner.file, lambda r: inner.line_of(r) + skip,
+                     header_line=None if inner.header_line is None else inner.header_line + skip)
     return _Frame(df, src, f.label, delimiter, swapped=delimiter != ",")
 
 
@@ -776,7 +808,8 @@ def import_mapped(paths, *, mapping: str | Path | Mapping | None = None, **_igno
         try:
             path = _pick_file(tm, files, m)
             excel = path.name.lower().endswith(EXCEL_SUFFIXES)
-            key = (path, tm.sheet, tm.header_row) if excel else (path, tm.csv.delimiter, tm.csv.encoding)
+            key = (path, tm.sheet, tm.header_row) if excel else (path, tm.csv.delimiter, tm.csv.encoding,
+                                                                 tm.header_row)
             if key not in cache:
                 # Read per source and not kept: the CSV reader drops the raw bytes as soon as
                 # it has its own copy, so the peak holds one copy of the file, not two.
@@ -788,7 +821,7 @@ def import_mapped(paths, *, mapping: str | Path | Mapping | None = None, **_igno
                         raise ValidationError(Problem(f"sheet given, but {path.name} is not a workbook "
                                                       f"({', '.join(EXCEL_SUFFIXES)})", m.label, at.line,
                                                       at.column, str(tm.sheet)))
-                    cache[key] = _read_csv(path, tm.csv)
+                    cache[key] = _read_csv(path, tm.csv, tm.header_row)
             frame = cache[key]
         except ValidationError as e:
             problems.extend(e.problems)
