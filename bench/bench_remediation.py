@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import os
 import platform
 import statistics
@@ -186,7 +185,7 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
     load = os.getloadavg()[0]
-    head = [f"# Exact remediation benchmark", "",
+    head = ["# Exact remediation benchmark", "",
             f"Date: {dt.date.today().isoformat()}. Machine: {platform.machine()}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}; load average {load:.1f} at the start.", "",
             "Command: `python bench/bench_remediation.py " + " ".join(sys.argv[1:]) + "`", ""]

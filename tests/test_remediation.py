@@ -15,7 +15,7 @@ import pytest
 import cleanpath
 from cleanpath.analysis.clean_path import run_clean_path
 from cleanpath.model.costs import CostModel, load_costs
-from test_clean_path import GW, UP, Brute, skeleton
+from test_clean_path import Brute, skeleton
 from oracles import make_net, random_net
 
 VISIT = 7.0
