@@ -240,6 +240,10 @@ class Job:
     def view(self, position: int | None = None) -> dict[str, Any]:
         """What ``GET /api/jobs/{id}`` shows."""
         now = time.monotonic()
+        if self.status == "queued" and self.future is not None and self.future.running():
+            # the pool handed it to a worker; its first progress message may still be on the way
+            self.status = "running"
+            self.started = self.started or now
         running_for = None if self.started is None else round((self.seconds if self.final and self.seconds
                                                                is not None else now - self.started), 3)
         out = {"job_id": self.job_id, "question": self.question, "status": self.status, "params": self.params,
