@@ -814,6 +814,8 @@ def remediate(solver, pairs, todo: Sequence[int], *, heuristic: dict[int, list[i
                                          time_limit=remaining, gap=gap)
             if chosen is not None and warm_ok and rem.unit_cost[chosen].sum() > rem.unit_cost[warm].sum():
                 chosen = None
+            if chosen is not None and not rem.satisfied(L, *rem.world(L, chosen), rl, rc):
+                chosen = None  # never report a fix the service model does not confirm (solver tolerances)
             if chosen is None:
                 if not warm_ok:  # proved infeasible, or no fix known within the time limit
                     ans.unfixable.append(i)
@@ -993,6 +995,18 @@ def _witness(rem: Remediation, L: Local, serving: np.ndarray, lab: np.ndarray, r
     return list(dict.fromkeys(out))
 
 
+def _serves_all(rem: Remediation, L: Local, plist, chosen: np.ndarray, tree_opts, fixed) -> bool:
+    """Does the shared fix give every pair a clean path (closure pairs: some closure within it;
+    the others: one local fixpoint over their union)?"""
+    for i in fixed:
+        if i in tree_opts and not any(chosen[u].all() for u in tree_opts[i]):
+            return False
+    if not plist:
+        return True
+    serving, lab = rem.world(L, chosen)
+    return all(rem.satisfied(L, serving, lab, rl, rc) for rl, rc, _ in plist)
+
+
 def _shared(rem: Remediation, radios_of, nodes_of, tree_opts, fixed: list[int], warm: np.ndarray, ans: Answers,
             deadline: float, gap: float) -> PairAnswer:
     """One MILP for every fixable pair; the union of the per-pair fixes is the warm start."""
@@ -1011,7 +1025,8 @@ def _shared(rem: Remediation, radios_of, nodes_of, tree_opts, fixed: list[int], 
         chosen, info = rem.solve(L, plist, warm=warm, time_limit=remaining, gap=gap,
                                  options=[tree_opts[i] for i in fixed if i in tree_opts])
     source = "milp" if info["optimal"] else "milp (time limit)"
-    if chosen is None or float(rem.unit_cost[chosen].sum()) > wcost:
+    if chosen is None or float(rem.unit_cost[chosen].sum()) > wcost or not _serves_all(rem, L, plist, chosen,
+                                                                                     tree_opts, fixed):
         chosen, source = warm, "union of the per-pair fixes"
     cost = float(rem.unit_cost[chosen].sum())
     lb = min(max(lb, info["bound"]), cost)
