@@ -227,3 +227,124 @@ def test_eu_toolbox():
     # before the Commission's 2023 view there is no info finding
     assert {x[0] for x in audit(net, "eu-toolbox", D(2023, 6, 14))} == {
         "eu-toolbox/critical-assets", "eu-toolbox/sensitive-areas"}
+
+
+# --- Italy, France, South Korea (the allies brief) ---------------------------------------------------
+
+def _net_of(elements, *, links=None, countries=("IT", "FR", "KR")):
+    """A validated network with one operator per country in ``countries``: a cell site
+    ``<cc>-cell`` and a core data centre ``<cc>-dc`` each."""
+    import pandas as pd
+
+    import cleanpath
+
+    pos = {"IT": (41.9, 12.5), "FR": (48.9, 2.35), "KR": (37.5, 127.0)}
+    ops = [{"operator_id": f"op-{c.lower()}", "name": f"Operator {c}", "country": c} for c in countries]
+    sites = []
+    for c in countries:
+        lat, lon = pos[c]
+        sites += [{"site_id": f"{c.lower()}-cell", "operator_id": f"op-{c.lower()}", "kind": "cell",
+                   "lat": lat, "lon": lon, "subscribers": 1000},
+                  {"site_id": f"{c.lower()}-dc", "operator_id": f"op-{c.lower()}", "kind": "core_dc",
+                   "lat": lat + 0.5, "lon": lon + 0.5}]
+    tables = {"operators": pd.DataFrame(ops), "sites": pd.DataFrame(sites),
+              "elements": pd.DataFrame(elements).dropna(axis=1, how="all")}
+    if links:
+        tables["links"] = pd.DataFrame(links)
+    return cleanpath.Network(tables, name="allies")
+
+
+def test_it_goldenpower_before_on_after_each_date():
+    net = _net_of([
+        E("a", "it-dc", "core.amf", "huawei"),                 # 5G core: notified, vetoed from 2020-10-22
+        E("b", "it-dc", "core.mme", "zte", "5G-NSA"),          # 5G (NSA) core, ZTE: notified only
+        E("c", "it-cell", "ran.radio", "huawei", "5G-SA"),     # 5G RAN: notified; prescriptions from 2021
+        E("d", "it-dc", "mgmt.ems", "huawei"),                 # manages c: remote-intervention channel
+        E("e", "it-cell", "ran.radio", "huawei", "4G"),        # 4G: out of every rule
+        E("f", "it-dc", "mgmt.oss", "huawei"),                 # manages only 4G e: out
+        E("g", "it-cell", "ran.radio", "nokia", "5G-SA"),      # trusted vendor
+        E("x", "fr-dc", "core.amf", "huawei"),                 # another country
+    ], links=[{"a": "c", "b": "d", "kind": "management"}, {"a": "e", "b": "f", "kind": "management"}])
+    notified = {("it-goldenpower/notify-5g", x, "info") for x in "abc"}
+    assert audit(net, "it-goldenpower", D(2019, 3, 25)) == set()
+    assert audit(net, "it-goldenpower", D(2019, 3, 26)) == notified
+    assert audit(net, "it-goldenpower", D(2020, 10, 21)) == notified
+    assert audit(net, "it-goldenpower", D(2020, 10, 22)) == notified | {("it-goldenpower/core-veto", "a", "warning")}
+    assert audit(net, "it-goldenpower", D(2021, 5, 19)) == notified | {("it-goldenpower/core-veto", "a", "warning")}
+    assert audit(net, "it-goldenpower", D(2030, 1, 1)) == notified | {
+        ("it-goldenpower/core-veto", "a", "warning"),
+        ("it-goldenpower/ran-prescriptions", "c", "info"),
+        ("it-goldenpower/remote-management", "d", "warning"),
+    }
+    # case by case, no deadline: never a violation
+    assert all(sev != "violation" for _, _, sev in audit(net, "it-goldenpower", D(2040, 1, 1)))
+
+
+def test_fr_2019_before_on_after_each_date():
+    net = _net_of([
+        E("a", "fr-cell", "ran.radio", "huawei", "5G-NSA"),    # 5G radio: authorised, not renewed past 2028
+        E("b", "fr-cell", "ran.radio", "huawei", "4G"),        # 4G is exempt from the law
+        E("c", "fr-dc", "core.amf", "huawei"),                 # the law is about radio equipment
+        E("d", "fr-cell", "ran.radio", "nokia", "5G-SA"),      # trusted vendor
+        E("x", "it-cell", "ran.radio", "huawei", "5G-SA"),     # another country
+    ])
+    auth = {("fr-2019/authorisation", "a", "info")}
+    assert audit(net, "fr-2019", D(2019, 7, 31)) == set()
+    assert audit(net, "fr-2019", D(2019, 8, 1)) == auth
+    assert audit(net, "fr-2019", D(2020, 7, 4)) == auth
+    assert audit(net, "fr-2019", D(2020, 7, 5)) == auth | {("fr-2019/no-renewal", "a", "warning")}
+    assert audit(net, "fr-2019", D(2028, 12, 31)) == auth | {("fr-2019/no-renewal", "a", "warning")}
+    assert audit(net, "fr-2019", D(2029, 1, 1)) == auth | {("fr-2019/no-renewal", "a", "violation")}
+
+
+def test_kr_baseline_finds_nothing():
+    net = _net_of([
+        E("a", "kr-cell", "ran.radio", "huawei", "5G-NSA"),
+        E("b", "kr-dc", "core.amf", "huawei"),
+        E("c", "kr-dc", "mgmt.oss", "zte"),
+    ])
+    for day in (D(2018, 1, 1), D(2024, 1, 1), D(2035, 1, 1)):
+        assert audit(net, "kr-baseline", day) == set()
+
+
+def test_default_packs_of_it_fr_kr():
+    from cleanpath.registry.questions import default_packs
+
+    assert sorted(default_packs(_net_of([E("a", "it-cell", "ran.radio", "nokia", "4G")], countries=("IT",)))) == [
+        "eu-toolbox", "it-goldenpower"]
+    assert sorted(default_packs(_net_of([E("a", "fr-cell", "ran.radio", "nokia", "4G")], countries=("FR",)))) == [
+        "eu-toolbox", "fr-2019"]
+    assert default_packs(_net_of([E("a", "kr-cell", "ran.radio", "nokia", "4G")], countries=("KR",))) == [
+        "kr-baseline"]
+
+
+def test_it_fr_kr_packs_rest_on_the_facts():
+    """Every rule cites a fact of the shared file or the supplement; its dates come from that fact;
+    a rule below high confidence says why; the packs' `facts` exist."""
+    import re
+    from importlib import resources
+
+    import yaml
+
+    from cleanpath.policy.loader import load_policy
+    from conftest import SHARED_DATA
+
+    shared = yaml.safe_load((SHARED_DATA / "facts" / "policy_timeline.yaml").read_text(encoding="utf-8"))
+    extra = yaml.safe_load(resources.files("cleanpath.data").joinpath("facts_supplement.yaml")
+                           .read_text(encoding="utf-8"))
+    facts = {p["id"]: p for p in shared["policies"] + extra["policies"]}
+    for name in ("it-goldenpower", "fr-2019", "kr-baseline"):
+        p = load_policy(name)
+        assert p.facts and set(p.facts) <= set(facts), name
+        assert p.notes, f"{name} states its uncertainty"
+        for r in p.rules:
+            c = r.citation
+            assert c.instrument and c.url.startswith("https://") and c.fact in p.facts, r.key
+            text = yaml.safe_dump(facts[c.fact], default_flow_style=True, sort_keys=True)
+            known = {dt.date.fromisoformat(d) for d in re.findall(r"\b\d{4}-\d{2}-\d{2}\b", text)}
+            assert c.date in known, f"{r.key}: citation date {c.date} not in fact {c.fact}"
+            for d in (r.start, r.deadline):
+                assert d is None or d in known, f"{r.key}: date {d} not in fact {c.fact}"
+            if r.confidence != "high" or facts[c.fact].get("confidence") != "high":
+                assert r.notes, r.key
+    assert not load_policy("kr-baseline").rules
