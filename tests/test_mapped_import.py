@@ -439,3 +439,26 @@ def test_csv_title_lines_and_excel_sep_hint_keep_line_numbers(tmp_path):
     f.write_text("Inventar-Export\nerstellt 01.12.2026\nID;Breite;Laenge;Kunden\na;50,1;8,5;1\n",
                  encoding="utf-8")
     assert import_mapped([f], mapping=m).tables["sites"]["lat"].tolist() == ["50.1"]
+
+
+def test_sheet_starting_below_and_right_of_a1_keeps_its_rows_and_letters(tmp_path):
+    book = tmp_path / "inventar.xlsx"
+    write_xlsx(book, {"Standorte": [[], [],
+                                    [None, "Standort", "Betreiber", "Breite", "Länge", "Typ", None],
+                                    [None, 1001, "Telekom", 49.4, 7.7, "Funk", None],
+                                    [None, 1002, "Telekom", "x", 7.6, "Funk", "stray note"]]})
+    m = tmp_path / "m.yaml"
+    m.write_text(XLSX_MAP.split("  elements:")[0])
+    with pytest.raises(ValidationError) as e:
+        import_mapped([book], mapping=m)
+    (p,) = e.value.problems  # the stray value in a column without a name, at its own row and letter
+    assert (p.file, p.line, p.column, p.value) == (f"{book}:Standorte", 5, "G", "stray note")
+    write_xlsx(book, {"Standorte": [[], [],
+                                    [None, "Standort", "Betreiber", "Breite", "Länge", "Typ"],
+                                    [None, 1001, "Telekom", 49.4, 7.7, "Funk"],
+                                    [None, 1002, "Telekom", "x", 7.6, "Funk"]]})
+    with cleanpath.open_workspace(tmp_path / "ws.duckdb") as ws:
+        with pytest.raises(ValidationError) as e:
+            ingest(ws, "mapped", [book], mapping=m, dry_run=True)
+    (p,) = e.value.problems
+    assert (p.line, p.column, p.value) == (5, "Breite", "x")

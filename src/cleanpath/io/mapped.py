@@ -76,6 +76,8 @@ MAX_NODES = 100_000
 DELIMITERS = {",": ",", ";": ";", "\\t": "\t", "\t": "\t", "tab": "\t", "|": "|"}
 #: Excel-like workbooks python-calamine reads.
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+#: Sheet rows turned into columns at a time (bounds the Python objects alive at once).
+SHEET_CHUNK_ROWS = 1 << 16
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-15")
 
 _TOP_KEYS = ("version", "csv", "tables")
@@ -542,7 +544,7 @@ def _check_workbook(f: InputFile) -> None:
                                         f"(above {guard.MAX_RATIO}:1)", knob="CLEANPATH_MAX_RATIO")
 
 
-def _cell_text(values: np.ndarray) -> pd.Series:
+def _cell_text(values: np.ndarray) -> pa.Array:
     """A sheet column as text: numbers without a spurious ``.0``, dates ISO, booleans true/false.
 
     A column of one type is converted by Arrow in one cast; only mixed columns (numbers and
@@ -562,8 +564,7 @@ def _cell_text(values: np.ndarray) -> pd.Series:
     elif not pa.types.is_string(arr.type):
         arr = pc.cast(arr, pa.string())
     # calamine gives empty cells as "": they are missing values
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
-    return pd.Series(pd.arrays.ArrowExtensionArray(arr))
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 
 def _read_sheet(f: InputFile, sheet: str | int | None, header_row: int, tm: TableMap,
@@ -589,33 +590,55 @@ def _read_sheet(f: InputFile, sheet: str | int | None, header_row: int, tm: Tabl
                                       mapping.label, at.line, at.column, str(sheet)))
     label = f"{f.label}:{name}"
     try:
-        # skip_empty_area=False keeps row 1 as row 1, so every location is the sheet's own row.
-        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        ws = wb.get_sheet_by_name(name)
+        col0 = ws.start[1] if ws.start else 0  # rows come from row 1, columns from the first used
+        rows = iter(ws.iter_rows())
+        top = list(itertools.islice(rows, header_row))
     except (CalamineError, ValueError) as e:
         raise ValidationError(Problem(f"cannot read the sheet ({e})", label)) from None
-    if len(rows) < header_row:
-        raise ValidationError(Problem(f"the sheet has {len(rows)} row(s), no header at row {header_row}",
+    if len(top) < header_row:
+        raise ValidationError(Problem(f"the sheet has {len(top)} row(s), no header at row {header_row}",
                                       label, header_row))
     header = ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).strip()
-              for v in rows[header_row - 1]]
-    # One C-level pass turns the rows (ragged ones padded) into columns of Python values.
-    body = pd.DataFrame(rows[header_row:], dtype=object) if len(rows) > header_row else pd.DataFrame()
+              for v in top[-1]]
     problems = ProblemCollector(label)
-    cols: dict[str, pd.Series] = {}
+    keep: dict[int, str] = {}
     for j, h in enumerate(header):
-        values = body.iloc[:, j].to_numpy(dtype=object) if j < body.shape[1] else np.full(len(body), None, object)
-        if not h:
-            if (pd.notna(values) & (values != "")).any():
-                problems.add(f"column {_excel_column(j)} has values but no name in the header row",
-                             line=header_row, column=_excel_column(j))
-            continue
-        if h in cols:
+        if h and h in keep.values():
             problems.add("column name appears twice in the header", line=header_row, column=h, value=h)
-            continue
-        cols[h] = _cell_text(values)
+        elif h:
+            keep[j] = h
     problems.raise_if_any()
-    df = pd.DataFrame(cols) if cols else pd.DataFrame(index=range(len(body)))
-    del body
+    # Chunk by chunk, so that the Python objects calamine hands over never exceed one chunk;
+    # each chunk's columns become Arrow text at once.
+    parts: dict[int, list[pa.Array]] = {j: [] for j in keep}
+    n = 0
+    while True:
+        try:
+            chunk = list(itertools.islice(rows, SHEET_CHUNK_ROWS))
+        except (CalamineError, ValueError) as e:
+            raise ValidationError(Problem(f"cannot read the sheet ({e})", label, header_row + n + 1)) from None
+        if not chunk:
+            break
+        body = pd.DataFrame(chunk, dtype=object)  # one C-level pass, ragged rows padded
+        for j in range(body.shape[1]):
+            values = body.iloc[:, j].to_numpy(dtype=object)
+            if j in keep:
+                parts[j].append(_cell_text(values))
+            elif (pd.notna(values) & (values != "")).any():
+                first = int(np.argmax(pd.notna(values) & (values != "")))
+                problems.add(f"column {_excel_column(j + col0)} has values but no name in the header row",
+                             line=header_row + n + first + 1, column=_excel_column(j + col0),
+                             value=values[first])
+        for j in keep:
+            if j >= body.shape[1]:
+                parts[j].append(pa.nulls(len(body), pa.string()))
+        n += len(body)
+        del body, chunk
+    problems.raise_if_any()
+    df = pd.DataFrame({h: pd.Series(pd.arrays.ArrowExtensionArray(
+        pa.chunked_array(parts[j], pa.string()).combine_chunks() if parts[j] else pa.nulls(0, pa.string())))
+        for j, h in keep.items()}) if keep else pd.DataFrame(index=range(n))
     # Trailing blank rows (formatting that reaches further down than the data) are not records.
     if len(df) and df.shape[1]:
         filled = np.flatnonzero(df.notna().any(axis=1).to_numpy())
@@ -792,6 +815,7 @@ def import_mapped(paths, *, mapping: str | Path | Mapping | None = None, **_igno
         raise ValidationError("no input files given")
     problems = ProblemCollector()
     cache: dict[tuple, _Frame] = {}
+    failed: set[tuple] = set()
     tables: dict[str, pd.DataFrame] = {}
     sources: dict[str, Source] = {}
     where: dict[tuple[str, str], list[tuple[str, str]]] = {}
@@ -805,11 +829,14 @@ def import_mapped(paths, *, mapping: str | Path | Mapping | None = None, **_igno
                                           for c, v in tm.constants.items()})
             sources[tname] = Source(m.label, lambda r, line=at.line: np.full(len(np.asarray(r)), line))
             continue
+        key = None
         try:
             path = _pick_file(tm, files, m)
             excel = path.name.lower().endswith(EXCEL_SUFFIXES)
             key = (path, tm.sheet, tm.header_row) if excel else (path, tm.csv.delimiter, tm.csv.encoding,
                                                                  tm.header_row)
+            if key in failed:
+                continue  # its problems are already reported, once
             if key not in cache:
                 # Read per source and not kept: the CSV reader drops the raw bytes as soon as
                 # it has its own copy, so the peak holds one copy of the file, not two.
@@ -824,6 +851,8 @@ def import_mapped(paths, *, mapping: str | Path | Mapping | None = None, **_igno
                     cache[key] = _read_csv(path, tm.csv, tm.header_row)
             frame = cache[key]
         except ValidationError as e:
+            if key is not None:
+                failed.add(key)
             problems.extend(e.problems)
             problems.truncated |= e.truncated
             continue
