@@ -203,6 +203,19 @@ def run_question(job_id: str, question: str, params: dict[str, Any], exports: di
         return ("error", 500, body(500, "internal error: the server log has the details"))
 
 
+def _short(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as a job shows them: long texts (an uploaded CSV) and lists cut to a summary, so
+    that polling a job or listing jobs stays small."""
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, str) and len(v) > 200:
+            v = f"<{len(v):,} characters, sha256 {hashlib.sha256(v.encode()).hexdigest()[:16]}>"
+        elif isinstance(v, list) and len(v) > 50:
+            v = v[:50] + [f"... {len(v) - 50:,} more"]
+        out[k] = v
+    return out
+
+
 # --- the parent side -----------------------------------------------------------------------------------------
 
 @dataclass
@@ -246,7 +259,7 @@ class Job:
             self.started = self.started or now
         running_for = None if self.started is None else round((self.seconds if self.final and self.seconds
                                                                is not None else now - self.started), 3)
-        out = {"job_id": self.job_id, "question": self.question, "status": self.status, "params": self.params,
+        out = {"job_id": self.job_id, "question": self.question, "status": self.status, "params": _short(self.params),
                "snapshots": list(self.snapshots), "created_by": self.created_by,
                "created_at": self.created_at.isoformat(timespec="seconds") + "Z",
                "finished_at": None if self.finished_at is None else self.finished_at.isoformat(timespec="seconds") + "Z",
