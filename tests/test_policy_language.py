@@ -18,7 +18,9 @@ from conftest import SHARED_DATA
 
 CITE = "{instrument: Test Act, date: 2020-01-01, url: https://example.org/act}"
 PACKS = ["us-fcc", "us-ndaa889", "us-clean-path", "uk-tsa", "de-2024", "se-pts-2020", "ca-2022",
-         "au-2018", "jp-2018", "eu-toolbox"]
+         "au-2018", "jp-2018", "eu-toolbox", "it-goldenpower", "fr-2019"]
+#: shipped packs without rules on purpose (a country with no restriction, compared against)
+BASELINES = ["kr-baseline"]
 
 
 def problems_of(text: str, name: str = "p.yaml"):
@@ -79,7 +81,7 @@ rules:
 def test_shipped_packs_load_and_all_means_every_pack():
     assert set(PACKS) <= set(shipped_packs())
     loaded = load_policies("all")
-    assert sorted(p.name for p in loaded) == sorted(PACKS)  # the library pack 'common' is left out
+    assert sorted(p.name for p in loaded) == sorted(PACKS + BASELINES)  # the library pack 'common' is left out
     assert [p.name for p in load_policies("uk-tsa, de-2024,uk-tsa")] == ["uk-tsa", "de-2024"]
     with pytest.raises(ValidationError, match="unknown pack 'uk'"):
         load_policies("uk")
