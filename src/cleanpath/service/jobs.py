@@ -481,6 +481,7 @@ class JobManager:
             job.seconds = time.monotonic() - job.started
         job.stage = job.status
         job.finished_at = _now()
+        job.params = _short(job.params)  # a finished job is remembered: not with a 20 MB CSV in it
         with self._lock:
             if self._active.get(job.result_id) is job:
                 del self._active[job.result_id]
