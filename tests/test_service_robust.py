@@ -120,6 +120,21 @@ def test_the_time_limit_stops_a_job(seed_ws, tmp_path):
         assert [e["status"] for e in audit["entries"]] == [504]
 
 
+def test_the_queue_of_waiting_questions_is_bounded(seed_ws, tmp_path):
+    with Running(seed_ws, tmp_path, jobs=1, max_queued_jobs=2) as s:
+        c, h = s.client, s.h["analyst"]
+        first = c.post("/api/questions/outage", json=SLOW, headers=h).json()["job_id"]
+        s.wait_for(first, ("computing",))
+        waiting = [c.post("/api/questions/outage", json={**SLOW, "seed": k}, headers=h) for k in (1, 2)]
+        assert [r.status_code for r in waiting] == [202, 202]
+        r = c.post("/api/questions/outage", json={**SLOW, "seed": 3}, headers=h)
+        assert r.status_code == 503 and r.headers["retry-after"] == "30", r.text
+        again = c.post("/api/questions/outage", json={**SLOW, "seed": 1}, headers=h)  # joins its job
+        assert again.status_code == 202 and again.json()["job_id"] == waiting[0].json()["job_id"]
+        for j in [first] + [w.json()["job_id"] for w in waiting]:
+            assert c.delete(f"/api/jobs/{j}", headers=h).json()["status"] == "cancelled"
+
+
 def test_health_and_cached_reads_stay_quick_while_two_jobs_run(seed_ws, tmp_path):
     with Running(seed_ws, tmp_path, jobs=2) as s:
         c, h = s.client, s.h["analyst"]

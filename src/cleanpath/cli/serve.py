@@ -50,6 +50,8 @@ def _is_loopback(host: str) -> bool:
               help="Seconds a question may run before its worker is stopped (HTTP 504 / job status timeout).")
 @click.option("--question-time-limit", "question_limits", multiple=True, metavar="QUESTION=SECONDS",
               help="A time limit for one question, overriding --job-time-limit (repeatable), e.g. plan=900.")
+@click.option("--max-queued", type=click.IntRange(1, 100_000), default=256, show_default=True,
+              help="Questions that may wait for a worker; more get HTTP 503 with Retry-After.")
 @click.option("--drain-seconds", type=click.FloatRange(0, 3600), default=10, show_default=True,
               help="On SIGTERM or Ctrl+C, how long running questions may finish before they are stopped.")
 @click.option("--auth-failures", default="30/minute", show_default=True,
@@ -63,7 +65,7 @@ def _is_loopback(host: str) -> bool:
 @click.pass_obj
 @handle_errors
 def serve_cmd(ctx, workspace, host, port, max_upload_mb, cache_mb, cache_disk_mb, jobs, job_time_limit,
-              question_limits, drain_seconds, auth_failures, ssl_certfile, ssl_keyfile, log_level):
+              question_limits, max_queued, drain_seconds, auth_failures, ssl_certfile, ssl_keyfile, log_level):
     """Serve the REST API and the map dashboard (http://HOST:PORT/).
 
     Every /api route needs a bearer token: create one first with `cleanpath token create --role
@@ -96,6 +98,7 @@ def serve_cmd(ctx, workspace, host, port, max_upload_mb, cache_mb, cache_disk_mb
     app = create_app(config=ServiceConfig(workspace=path, max_upload_bytes=max_upload_mb * 2**20,
                                           cache_bytes=cache_mb * 2**20, cache_disk_bytes=cache_disk_mb * 2**20,
                                           job_time_limit=job_time_limit, drain_seconds=drain_seconds,
+                                          max_queued_jobs=max_queued,
                                           auth_failures=auth_failures, **extra), close_on_shutdown=True)
     svc = app.state.service
     if svc.tokens.list()["revoked_at"].isna().sum() == 0:

@@ -102,6 +102,8 @@ class ServiceConfig:
         Per-question limits overriding ``job_time_limit``.
     drain_seconds
         On stop (SIGTERM), how long running jobs may finish before their workers are terminated.
+    max_queued_jobs
+        Questions that may wait for a worker; more get 503 with Retry-After.
     auth_failures
         Failed authentications allowed per client address (a ``limits`` rate string); more get 429.
     warm
@@ -119,6 +121,7 @@ class ServiceConfig:
     job_time_limit: float = 300.0
     job_time_limits: Mapping[str, float] = field(default_factory=dict)
     drain_seconds: float = 10.0
+    max_queued_jobs: int = 256
     auth_failures: str = "30/minute"
     warm: bool = True
 
@@ -233,7 +236,8 @@ class Service:
         self.results = ResultCache(self.state_dir / "results", memory_bytes=config.cache_bytes,
                                    disk_bytes=config.cache_disk_bytes, current=self._current)
         self.reads = ByteLRU(max(config.cache_bytes // 4, 1), lambda p: p.nbytes())
-        self.jobs = JobManager(config.jobs, on_done=self._job_done, on_final=self._job_final)
+        self.jobs = JobManager(config.jobs, on_done=self._job_done, on_final=self._job_final,
+                               max_queued=config.max_queued_jobs)
 
     def _current(self, snapshots: tuple[str, ...], versions: tuple[str, ...]) -> bool:
         return all(self._versions.get(s) == v for s, v in zip(snapshots, versions))

@@ -286,11 +286,14 @@ class JobManager:
         ``("ok", result, seconds)``; it stores the result. Errors it raises fail the job.
     on_final
         ``on_final(job)`` runs once a job is final (done, failed, cancelled, timed out): the audit log.
+    max_queued
+        Jobs that may wait for a worker; more are refused with 503 (each holds its parameters).
     """
 
     def __init__(self, workers: int, *, on_done: Callable[[Job, tuple], None],
-                 on_final: Callable[[Job], None] | None = None):
+                 on_final: Callable[[Job], None] | None = None, max_queued: int = 256):
         self.workers = max(1, int(workers))
+        self.max_queued = max(1, int(max_queued))
         self._on_done = on_done
         self._on_final = on_final
         self._lock = threading.Lock()
@@ -397,6 +400,10 @@ class JobManager:
             same = self._active.get(job.result_id)
             if same is not None:
                 return same
+            waiting = sum(1 for j in self._active.values() if j.status == "queued")
+            if waiting >= self.max_queued:  # each waiting job holds its parameters (up to a body's size)
+                raise ApiError(503, f"{waiting} questions are already waiting for a worker; ask again later",
+                               headers={"Retry-After": "30"})
             pool = self._ensure_pool()
             args = (run_question, job.time_limit, job.job_id, job.question, job.params, exports)
             try:
