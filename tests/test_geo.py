@@ -391,3 +391,22 @@ def test_representative_point_lies_inside_even_across_the_antimeridian_and_for_a
     a = parse_area(u)
     lat, lon = a.representative_point()
     assert a.contains([lat], [lon])[0] and -180 <= lon <= 180
+
+
+def test_pruned_distance_search_equals_the_brute_force_one():
+    """Many points near an outline of many edges take the k-d tree path; it must agree exactly."""
+    from cleanpath.geo.geometry import arc_distance_m
+    from cleanpath.geo.sphere import unit_vectors
+
+    rng = np.random.default_rng(12)
+    t = np.linspace(0, 2 * np.pi, 20_000, endpoint=False)
+    r = 1 + 0.3 * np.sin(7 * t)
+    ring = [[179.0 + 2 * rr * np.cos(a), 50 + rr * np.sin(a)] for rr, a in zip(r, t)]
+    ring = [[x - 360 if x > 180 else x, y] for x, y in ring]  # across the antimeridian
+    area = parse_area({"type": "Polygon", "coordinates": [ring + [ring[0]]]})
+    lat, lon = rng.uniform(47, 53, 3000), (rng.uniform(175, 183, 3000) + 180) % 360 - 180
+    d = area.distance_m(lat, lon)
+    out = d > 0
+    assert out.sum() > 1000 and (~out).sum() > 100
+    brute = arc_distance_m(unit_vectors(lat[out], lon[out]), *area._arcs)  # no tree: brute force
+    np.testing.assert_allclose(d[out], brute, atol=1e-6)

@@ -97,6 +97,7 @@ class Area:
     rings: tuple = field(default=(), repr=False, compare=False)
     _slabs: tuple = field(default=(), repr=False, compare=False)
     _arcs: tuple = field(default=(), repr=False, compare=False)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def parts(self) -> int:
@@ -133,8 +134,22 @@ class Area:
         out[inside] = 0.0
         todo = np.flatnonzero(ok & ~inside)
         if todo.size:
-            out[todo] = arc_distance_m(unit_vectors(lat[todo], lon[todo]), *self._arcs)
+            out[todo] = arc_distance_m(unit_vectors(lat[todo], lon[todo]), *self._arcs,
+                                       tree=self._arc_tree())
         return out
+
+    def _arc_tree(self):
+        """k-d tree over the arcs' midpoints and the longest half-arc (built on first use)."""
+        tree = self._cache.get("arcs")
+        if tree is None:
+            from scipy.spatial import cKDTree
+
+            a, b = self._arcs[0], self._arcs[1]
+            mid = a + b
+            mid /= np.linalg.norm(mid, axis=1)[:, None]
+            half = float(np.arctan2(np.linalg.norm(np.cross(a, b), axis=1), np.einsum("ij,ij->i", a, b)).max()) / 2
+            tree = self._cache["arcs"] = (cKDTree(mid), half)
+        return tree
 
     def cap(self) -> tuple[float, float, float]:
         """A spherical cap holding the whole area: centre lat, lon (degrees) and radius (metres).
@@ -293,15 +308,34 @@ def _wrap(x: float) -> float:
     return float(((x + 180.0) % 360.0) - 180.0)
 
 
+def _pair_angle(p, a, b, n, na, bn) -> np.ndarray:
+    """Angle (radians) from unit vectors ``p`` to the arcs a->b, row by row, in well-conditioned
+    forms: the cross-track angle ``asin |p . n|`` when the foot of the perpendicular falls on the
+    arc (``p . na >= 0`` and ``p . bn >= 0``), else ``atan2(|p x e|, p . e)`` to the nearer end."""
+    s = np.einsum("ij,ij->i", p, n)
+    on = (np.einsum("ij,ij->i", p, na) >= 0.0) & (np.einsum("ij,ij->i", p, bn) >= 0.0)
+    da = np.arctan2(np.linalg.norm(np.cross(p, a), axis=1), np.einsum("ij,ij->i", p, a))
+    db = np.arctan2(np.linalg.norm(np.cross(p, b), axis=1), np.einsum("ij,ij->i", p, b))
+    return np.where(on, np.arcsin(np.minimum(np.abs(s), 1.0)), np.minimum(da, db))
+
+
+#: Above this many (point, arc) pairs the distance search prunes arcs with a k-d tree.
+_BRUTE_PAIRS = 4_000_000
+
+
 def arc_distance_m(p: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray, na: np.ndarray,
-                   bn: np.ndarray) -> np.ndarray:
+                   bn: np.ndarray, *, tree=None) -> np.ndarray:
     """Distance in metres from each unit vector ``p`` to the nearest of the great-circle arcs a->b.
 
-    A coarse pass with matrix products picks each point's nearest arc (dot products with the arcs'
-    normals ``n`` give the cross-track sine exactly; ``na = n x a`` and ``bn = b x n`` tell whether
-    the foot of the perpendicular falls on the arc); the chosen arc's distance is then recomputed
-    with the well-conditioned forms (``atan2(|p x a|, p . a)`` for the ends), so short distances
-    keep their digits.
+    Small problems: a coarse pass with matrix products picks each point's nearest arc (dot
+    products with the arcs' normals ``n`` give the cross-track sine exactly; ``na = n x a`` and
+    ``bn = b x n`` tell whether the foot of the perpendicular falls on the arc) and the chosen arc
+    is measured again in well-conditioned forms (:func:`_pair_angle`).
+
+    Large problems (many points near an outline of many edges): a k-d tree over the arcs'
+    midpoints gives each point an upper bound (its 8 nearest arcs, measured exactly); an arc can
+    only be nearer if its midpoint lies within that bound plus the longest half-arc, so only those
+    arcs are measured. Exact either way.
 
     Parameters
     ----------
@@ -309,6 +343,8 @@ def arc_distance_m(p: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray, n
         ``(k, 3)`` unit vectors.
     a, b, n, na, bn
         ``(m, 3)`` arc ends, unit normals ``a x b / |a x b|``, and the two side vectors.
+    tree
+        Optional ``(cKDTree over arc midpoints, longest half-arc in radians)`` for the pruned search.
 
     Returns
     -------
@@ -316,6 +352,24 @@ def arc_distance_m(p: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray, n
         Metres, one per point.
     """
     k, m = p.shape[0], a.shape[0]
+    if tree is not None and k * m > _BRUTE_PAIRS and m > 64:
+        kd, half = tree
+        _d, near = kd.query(p, k=min(8, m))
+        near = near.reshape(k, -1)
+        rows = np.repeat(np.arange(k), near.shape[1])
+        cols = near.ravel()
+        bound = np.full(k, np.inf)
+        np.minimum.at(bound, rows, _pair_angle(p[rows], a[cols], b[cols], n[cols], na[cols], bn[cols]))
+        reach = 2.0 * np.sin(np.minimum(bound + half, np.pi) / 2.0) * (1 + 1e-9) + 1e-12
+        best = bound.copy()
+        cand = kd.query_ball_point(p, reach, return_sorted=False)
+        sizes = np.fromiter((len(c) for c in cand), dtype=np.int64, count=k)
+        rows = np.repeat(np.arange(k), sizes)
+        cols = np.concatenate([np.asarray(c, dtype=np.int64) for c in cand]) if sizes.sum() else rows
+        for lo in range(0, rows.size, _PAIR_CHUNK):  # candidate pairs in bounded chunks
+            r, c = rows[lo:lo + _PAIR_CHUNK], cols[lo:lo + _PAIR_CHUNK]
+            np.minimum.at(best, r, _pair_angle(p[r], a[c], b[c], n[c], na[c], bn[c]))
+        return best * EARTH_RADIUS_M
     best = np.empty(k, dtype=np.int64)
     chunk = max(1, _PAIR_CHUNK // max(m, 1))
     for lo in range(0, k, chunk):  # chunks of points: (chunk x m) matrices stay bounded
@@ -325,13 +379,7 @@ def arc_distance_m(p: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray, n
         end = np.maximum(q @ a.T, q @ b.T)  # cosine of the nearer end's angle
         cos_or_foot = np.where(on, np.sqrt(np.maximum(1.0 - s * s, 0.0)), end)
         best[lo:lo + chunk] = np.argmax(cos_or_foot, axis=1)
-    ab, bb, nb = a[best], b[best], n[best]
-    s = np.einsum("ij,ij->i", p, nb)
-    on = (np.einsum("ij,ij->i", p, na[best]) >= 0.0) & (np.einsum("ij,ij->i", p, bn[best]) >= 0.0)
-    da = np.arctan2(np.linalg.norm(np.cross(p, ab), axis=1), np.einsum("ij,ij->i", p, ab))
-    db = np.arctan2(np.linalg.norm(np.cross(p, bb), axis=1), np.einsum("ij,ij->i", p, bb))
-    ang = np.where(on, np.arcsin(np.minimum(np.abs(s), 1.0)), np.minimum(da, db))
-    return ang * EARTH_RADIUS_M
+    return _pair_angle(p, a[best], b[best], n[best], na[best], bn[best]) * EARTH_RADIUS_M
 
 
 def _dense_arcs(x1, y1, x2, y2) -> tuple[np.ndarray, ...]:
@@ -350,7 +398,10 @@ def _dense_arcs(x1, y1, x2, y2) -> tuple[np.ndarray, ...]:
     with np.errstate(divide="ignore"):
         piece = np.sqrt(8.0 * DENSIFY_TOL_M / (EARTH_RADIUS_M * np.tan(phi)))
     piece = np.minimum(np.where(np.isfinite(piece), piece, np.radians(1.0)), np.radians(1.0))
-    pieces = np.where(along_meridian, 1, np.clip(np.ceil(theta / piece), 1, _MAX_PIECES)).astype(np.int64)
+    # Meridians are great circles (no bow), but every piece stays under half a degree so a k-d
+    # tree over piece midpoints can prune (arc_distance_m).
+    piece = np.where(along_meridian, np.radians(0.5), np.minimum(piece, np.radians(0.5)))
+    pieces = np.clip(np.ceil(theta / piece), 1, _MAX_PIECES).astype(np.int64)
     e = np.repeat(np.arange(x1.size), pieces)
     t0 = (np.arange(int(pieces.sum())) - np.repeat(np.cumsum(pieces) - pieces, pieces)) / pieces[e]
     t1 = t0 + 1.0 / pieces[e]
