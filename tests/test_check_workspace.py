@@ -257,3 +257,14 @@ def test_disk_full_during_import(clean, tmp_path, how):
 def test_workspace_path_that_is_a_directory(tmp_path):
     with pytest.raises(WorkspaceError, match="is a directory"):
         open_workspace(tmp_path)
+
+
+def test_export_to_a_full_disk_is_a_clean_error(clean, tmp_path):
+    out = tmp_path / "export"
+    p = _cli_child(clean["ws"], "export", "-s", "big", "--out", str(out), fsize=100_000)
+    assert p.returncode == 2, p.stderr[-3000:]
+    assert "Traceback" not in p.stderr
+    assert "cannot write the export: File too large" in p.stderr
+    assert not list(out.glob("*.tmp"))  # no half-written file left behind
+    p = _cli_child(clean["ws"], "export", "-s", "big", "--out", "/dev/null/export")
+    assert p.returncode == 2 and "/dev/null/export: cannot write the export: Not a directory" in p.stderr, p.stderr

@@ -451,23 +451,34 @@ def write_tables(tables: dict[str, pd.DataFrame], out: str | Path, *, fmt: str =
         else:
             pacsv.write_csv(tbl, buf, pacsv.WriteOptions(quoting_style="needed"))
             blobs[f"{name}.csv"] = buf.getvalue()
-    written = []
-    if out.suffix.lower() == ".zip":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".zip.tmp")
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    written: list[Path] = []
+    tmp: Path | None = None
+    try:
+        if out.suffix.lower() == ".zip":
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_suffix(".zip.tmp")
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                for fname, data in blobs.items():
+                    zf.writestr(fname, data)
+            tmp.replace(out)
+            written.append(out)
+        else:
+            out.mkdir(parents=True, exist_ok=True)
             for fname, data in blobs.items():
-                zf.writestr(fname, data)
-        tmp.replace(out)
-        written.append(out)
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        for fname, data in blobs.items():
-            p = out / fname
-            tmp = p.with_name(p.name + ".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(p)
-            written.append(p)
+                p = out / fname
+                tmp = p.with_name(p.name + ".tmp")
+                tmp.write_bytes(data)
+                tmp.replace(p)
+                written.append(p)
+            tmp = None
+    except OSError as e:
+        # A full disk, a file-size limit or a path that cannot be a directory: say which file
+        # and why, and leave no half-written temporary behind (finished files stay complete).
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        target = str(e.filename or (tmp if tmp is not None else out)).removesuffix(".tmp")
+        done = f" ({len(written)} file(s) written before it: {', '.join(map(str, written))})" if written else ""
+        raise ValidationError(Problem(f"cannot write the export: {e.strerror or e}{done}", target)) from None
     return written
 
 
