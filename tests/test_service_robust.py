@@ -17,9 +17,11 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -256,6 +258,39 @@ def test_an_unauthenticated_31_mb_body_is_refused_without_being_read(server):
         status = int(data.split(b" ", 2)[1])
         assert status in want and time.monotonic() - t0 < 5, data[:200]
     assert _request(server["port"], "GET", "/health")[0] == 200
+
+    # four senders pushing 31 MB bodies without a token: the server answers 401 and closes each
+    # connection instead of reading, so /health stays quick and the server's memory flat
+    def push(result: list) -> None:
+        sock = socket.create_connection(("127.0.0.1", server["port"]), timeout=10)
+        sock.sendall(f"POST /api/questions/outage HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {31 * 2**20}\r\n\r\n".encode())
+        sent, chunk = 0, b"[" * 2**16
+        try:
+            while sent < 31 * 2**20:
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except OSError:  # the server closed the connection: what we want
+            pass
+        result.append(sent)
+        sock.close()
+
+    rss0 = psutil.Process(server["proc"].pid).memory_info().rss
+    sent: list[int] = []
+    threads = [threading.Thread(target=push, args=(sent,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    lat = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        assert _request(server["port"], "GET", "/health")[0] == 200
+        lat.append(time.perf_counter() - t0)
+    for t in threads:
+        t.join(timeout=60)
+    rss1 = psutil.Process(server["proc"].pid).memory_info().rss
+    assert max(lat) < 2.0 and statistics.median(lat) < 0.3, lat
+    assert rss1 - rss0 < 64 * 2**20, (rss0, rss1)
+    assert len(sent) == 4 and all(n < 31 * 2**20 for n in sent), sent  # nobody got to send it all
 
 
 def test_sigterm_stops_the_server_within_seconds_even_with_a_job_running(server):
