@@ -1,8 +1,11 @@
-"""The REST routes: snapshots, questions, results, policy packs, tokens and the audit log.
+"""The REST routes: snapshots, questions and their jobs, results, policy packs, tokens and the audit log.
 
 Every route here needs a bearer token (``/health`` and the dashboard's static page, which holds no
-data, do not). Roles: viewer reads, analyst also runs questions, admin also imports, deletes and
-manages tokens. Question routes return the same JSON the CLI's ``--format json`` prints.
+data, do not); the token is checked by the app's middleware before any body is read. Roles: viewer
+reads, analyst also runs questions, admin also imports, deletes and manages tokens. Question routes
+return the same JSON the CLI's ``--format json`` prints: at once (200) when cached, otherwise as a
+job in a worker process (202 and ``Location: /api/jobs/{id}``; ``?wait=SECONDS`` waits for it),
+polled with ``GET /api/jobs/{id}`` and cancelled with ``DELETE /api/jobs/{id}``.
 """
 
 from __future__ import annotations
