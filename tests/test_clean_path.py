@@ -7,7 +7,6 @@ and enumeration of every subset of untrusted elements for the cheapest remediati
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 
 import numpy as np
@@ -19,118 +18,9 @@ from hypothesis import strategies as st
 import cleanpath
 from cleanpath.analysis.clean_path import clean_path_status, policy_engine, run_clean_path
 from cleanpath.policy.vendorset import resolve_untrusted as resolve_trust
-from oracles import graph_cli, haversine, make_net, random_net
+from oracles import C0, GW, REHOME, UP, Brute, graph_cli, make_net, random_net, skeleton
 
-from cleanpath.model.costs import CostModel, load_costs
-
-UP = ("core.upf", "core.sgw", "core.pgw")
-#: Prices without the per-unit site visit, so hand-built fixes cost what their elements cost
-#: (a management system still pays REHOME per element it manages).
-C0 = CostModel(load_costs().roles, load_costs().generation_factor, 0.0)
-REHOME = 500.0
-GW = ("gateway.internet", "gateway.interconnect")
-
-
-# --- the brute force ---------------------------------------------------------------------------------
-
-class Brute:
-    """The clean-path definition, evaluated by hand on a small network."""
-
-    def __init__(self, net, untrusted: set[str]):
-        el = net.elements
-        self.ids = el["element_id"].tolist()
-        self.role = dict(zip(self.ids, el["role"]))
-        self.vendor = dict(zip(self.ids, el["vendor"]))
-        self.cost = dict(zip(self.ids, el["unit_cost"].astype(float)))
-        self.on = {e for e, s in zip(self.ids, el["in_service"].fillna(True)) if s}
-        self.site = dict(zip(self.ids, el["site_id"]))
-        sites = net.sites.set_index("site_id")
-        self.op = {e: sites.loc[s, "operator_id"] for e, s in self.site.items()}
-        self.pos = {e: (sites.loc[s, "lat"], sites.loc[s, "lon"]) for e, s in self.site.items()}
-        self.adj: dict[str, set[str]] = {e: set() for e in self.ids}
-        self.deps: dict[str, set[str]] = {e: set() for e in self.ids}
-        for a, b, k in zip(net.links["a"], net.links["b"], net.links["kind"]):
-            if k == "transport":
-                if a != b:
-                    self.adj[a].add(b)
-                    self.adj[b].add(a)
-            else:
-                self.deps[a].add(b)
-        self.bad = {e for e in self.ids if self.vendor[e] in untrusted}
-        self.sens = [(r.sensitive_id, r.lat, r.lon, r.radius_m) for r in net.sensitive_sites.itertuples()]
-        self.base = self.serving(self.on)
-
-    def serving(self, alive: set[str]) -> set[str]:
-        s = set(alive)
-        while True:
-            s2 = {e for e in s if self.deps[e] <= s}
-            seen = {e for e in s2 if self.role[e] in GW}
-            stack = list(seen)
-            while stack:
-                v = stack.pop()
-                for w in self.adj[v]:
-                    if w in s2 and w not in seen:
-                        seen.add(w)
-                        stack.append(w)
-            if seen == s:
-                return s
-            s = seen
-
-    def component(self, v: str, within: set[str]) -> set[str]:
-        seen, stack = {v}, [v]
-        while stack:
-            for w in self.adj[stack.pop()]:
-                if w in within and w not in seen:
-                    seen.add(w)
-                    stack.append(w)
-        return seen
-
-    def radios(self, sid: str, op: str) -> list[str]:
-        _, lat, lon, rad = next(s for s in self.sens if s[0] == sid)
-        return [e for e in self.ids if self.role[e] == "ran.radio" and self.op[e] == op
-                and haversine(lat, lon, *self.pos[e]) <= rad]
-
-    def clean(self, sid: str, op: str, replaced: frozenset = frozenset()) -> bool:
-        world = self.serving({e for e in self.on if e not in self.bad or e in replaced})
-        for r in self.radios(sid, op):
-            if r in world and any(self.role[x] in UP for x in self.component(r, world)):
-                return True
-        return False
-
-    def candidates(self) -> list[str]:
-        return sorted(self.bad & self.base)
-
-    def cheapest(self, pairs: list[tuple[str, str]]) -> float:
-        """Cheapest set of untrusted elements whose replacement makes every pair clean (inf if none)."""
-        cand = self.candidates()
-        best = np.inf
-        for k in range(len(cand) + 1):
-            for combo in itertools.combinations(cand, k):
-                c = sum(self.cost[x] for x in combo)
-                if c < best and all(self.clean(s, o, frozenset(combo)) for s, o in pairs):
-                    best = c
-        return best
-
-
-# --- hand-built cases ---------------------------------------------------------------------------------
-
-def skeleton(radio_vendor="ericsson", rt_vendor="ericsson", extra=(), links=(), ems_vendor=None, amf_vendor=None):
-    """A radio at a cell site near the sensitive site, a router, a data centre with a UPF and a gateway."""
-    els = [("r", "ran.radio", radio_vendor, "s0", {"generation": "4G", "unit_cost": 10.0}),
-           ("rt", "transport.router", rt_vendor, "s0", {"unit_cost": 20.0}),
-           ("dcr", "transport.router", "ericsson", "dc", {"unit_cost": 30.0}),
-           ("upf", "core.upf", "ericsson", "dc", {"unit_cost": 300.0}),
-           ("gw", "gateway.internet", "ericsson", "dc", {"unit_cost": 50.0})]
-    lk = [("r", "rt", "transport"), ("rt", "dcr", "transport"), ("dcr", "upf", "transport"),
-          ("dcr", "gw", "transport")]
-    if ems_vendor:
-        els.append(("ems", "mgmt.ems", ems_vendor, "dc", {"unit_cost": 500.0}))
-        lk += [("ems", "dcr", "transport"), ("rt", "ems", "management")]
-    if amf_vendor:
-        els.append(("amf", "core.amf", amf_vendor, "dc", {"unit_cost": 700.0}))
-        lk += [("amf", "dcr", "transport"), ("r", "amf", "control")]
-    return make_net(els + list(extra), lk + list(links), sensitive=[("base", "military", 50.0, 8.0, 2000.0)])
-
+from cleanpath.model.costs import load_costs
 
 def row_of(res, sid="base", op="op"):
     t = res.tables["clean_path"]

@@ -15,8 +15,7 @@ import pytest
 import cleanpath
 from cleanpath.analysis.clean_path import run_clean_path
 from cleanpath.model.costs import CostModel, load_costs
-from test_clean_path import Brute, skeleton
-from oracles import make_net, random_net
+from oracles import Brute, make_net, random_net, skeleton
 
 VISIT = 7.0
 REHOME = 500.0

@@ -78,9 +78,6 @@ not listed.
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
-import threading
 import time
 from typing import Callable, Sequence
 
@@ -92,6 +89,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 from cleanpath.analysis.service import gather_rows
 from cleanpath.analysis.units import UnitGrouping, group_units
 from cleanpath.model.costs import CostModel, load_costs
+from cleanpath.solver import new_highs
 
 #: Default seconds for all remediation MILPs of one question together.
 DEFAULT_TIME_LIMIT = 10.0
@@ -99,36 +97,6 @@ DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_GAP = 0.0
 #: A value of a continuous variable above this counts as chosen.
 EPS = 1e-6
-
-_BANNER_LOCK = threading.Lock()
-_BANNER_DONE = False
-
-
-def _new_highs() -> highspy.Highs:
-    """A silent HiGHS instance (the banner of the first one goes to the null device, not stdout).
-
-    The same guard as :func:`cleanpath.plan.milp.new_highs`, repeated here because analysis must not
-    import plan.
-    """
-    global _BANNER_DONE
-    with _BANNER_LOCK:
-        if _BANNER_DONE:
-            h = highspy.Highs()
-        else:
-            sys.stdout.flush()
-            target = os.open(os.devnull, os.O_WRONLY)
-            saved = os.dup(1)
-            try:
-                os.dup2(target, 1)
-                h = highspy.Highs()
-            finally:
-                os.dup2(saved, 1)
-                os.close(saved)
-                os.close(target)
-            _BANNER_DONE = True
-    h.setOptionValue("output_flag", False)
-    return h
-
 
 # --- the local model ---------------------------------------------------------------------------------
 
@@ -655,7 +623,7 @@ class Remediation:
             add_rows(np.r_[np.arange(k), np.arange(k)], np.r_[zz, uu], np.r_[np.ones(k), -np.ones(k)],
                      np.full(k, -inf), 0.0)
 
-        hs = _new_highs()
+        hs = new_highs()
         hs.setOptionValue("mip_rel_gap", float(gap))
         hs.setOptionValue("time_limit", float(max(time_limit, 1e-3)))
         hs.setOptionValue("threads", 1)

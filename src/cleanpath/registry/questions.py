@@ -136,6 +136,18 @@ def _untrusted(a: Ask, name: str = "untrusted", *, as_of: dt.date | None = None)
     return got
 
 
+def _costs(a: Ask):
+    """The cost model: the shipped one, or (CLI only) a YAML file read here, in the face."""
+    path = a.values.get("costs")
+    if path is None:
+        return None
+    from cleanpath.model.costs import load_costs
+
+    if not Path(path).is_file():
+        raise ValidationError(Problem("no such file", file=path, column="--costs"))
+    return load_costs(path)
+
+
 def _programme(a: Ask, name: str) -> str | None:
     from cleanpath.plan.funding import shipped_programmes
 
@@ -191,7 +203,8 @@ def _clean_path(a: Ask) -> Result:
 
     untrusted = _untrusted(a)
     r = run_clean_path(a.net, sensitive=a["sensitive"] or None, operator=a["operator"] or None,
-                       shared=a["shared"], untrusted=untrusted)
+                       shared=a["shared"], untrusted=untrusted, time_limit=a["time_limit"], gap=a["gap"],
+                       costs=_costs(a))
     return r
 
 
@@ -279,7 +292,7 @@ def _plan(a: Ask) -> Result:
     if start is None:
         start = a.resolved("start", dt.date.today().year + 1)
     untrusted = _untrusted(a, as_of=dt.date(start, 1, 1))
-    costs = a.values.get("costs")
+    costs = _costs(a)
     r = run_plan(a.net, policies=packs, start_year=start, horizon=a["horizon"], budget=_plan_budget(a, untrusted),
                  crews=a["crews"], programme=_programme(a, "funding"), objective=a["objective"],
                  untrusted=sorted(untrusted), costs=costs, discount_rate=a["discount_rate"], gap=a["gap"],
@@ -460,11 +473,21 @@ QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
                                     "repeat or comma-separate.", default=Auto("all"), metavar="KIND|ID"),
          UNTRUSTED,
          Param("operator", "list", "Only these operator ids.", default=Auto("every operator"), metavar="O[,O...]"),
-         Param("shared", "bool", "Also compute one shared remediation for all sites.", default=True)),
+         Param("shared", "bool", "Also compute one shared remediation for all sites.", default=True),
+         Param("time_limit", "float", "Seconds for the exact remediation (HiGHS) of all pairs and the shared fix; "
+                                      "past it a pair keeps the best known fix, with remediation_optimal false.",
+               default=10.0, min=0, max=3600, unit="s"),
+         Param("gap", "float", "Relative MIP gap at which the exact remediation stops (0: prove the optimum).",
+               default=0.0, min=0, max=0.99),
+         Param("costs", "text", "YAML of replacement costs per role (overrides the shipped defaults).",
+               faces=frozenset({"cli"}), max_length=4096, metavar="FILE")),
         _clean_path,
         tables=(TableSpec("clean_path", "Clean path per sensitive site and operator",
-                          {"remediation_cost": ("cheapest fix", USD), "lower_bound": ("no fix costs less than", USD)}),
-                TableSpec("shared_fix", "One shared fix for all sites", {"cost": ("cost", USD)})),
+                          {"remediation_cost": ("cheapest fix", USD), "lower_bound": ("no fix costs less than", USD),
+                           "remediation_optimal": ("fix proved cheapest", None),
+                           "remediation_gap": ("gap to the proven optimum", None)}),
+                TableSpec("shared_fix", "One shared fix for all sites",
+                          {"cost": ("cost", USD), "unit_cost": ("cost of its replacement unit", USD)})),
         headline=("pairs", "clean_pairs", "sites_without_clean_path", "shared_fix_cost"),
         dashboard="cleanpath"),
     QuestionSpec(
