@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test docs clean
+.PHONY: demo test docs serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
 	$(PY) -m pytest -n 2 -q
+
+# The dashboard on the demo's workspace (run `make demo` first; create a token as the README says).
+serve: $(STAMP)
+	$(VENV)/bin/cleanpath -w cleanpath-demo/workspace.duckdb serve --port 8000
 
 docs: $(STAMP)
 	$(PY) -m cleanpath.cli.docgen
