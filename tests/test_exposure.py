@@ -22,7 +22,7 @@ from cleanpath.geo import destination
 from cleanpath.model.network import Network
 from cleanpath.model.vendors import default_untrusted
 from conftest import INSTALLATIONS, TOPOLOGYZOO
-from geo_oracles import chord_distance_m, edge_distance_m, ray_cast
+from oracles import chord_distance_m, edge_distance_m, ray_cast
 
 R = 10_000.0
 

@@ -21,7 +21,7 @@ from cleanpath.geo.sphere import MAX_DISTANCE_M, cap_boxes
 
 # -- independent oracles ---------------------------------------------------------------------------
 
-from geo_oracles import brute_within, chord_distance_m, ray_cast  # noqa: E402 (shared oracles)
+from oracles import brute_within, chord_distance_m, ray_cast  # noqa: E402 (shared oracles)
 
 
 def scatter_around(rng, lat, lon, radius_m, n):
@@ -312,8 +312,8 @@ def test_nearest_ties_go_to_the_smaller_id_and_limits_are_honoured():
 # -- one geometry: distance to the edge, poles, the radius index ---------------------------------------
 
 def _oracle_distance(lat, lon, polygons, *, shift_west=False):
-    """0 inside (ray casting), else the sampled edge distance (geo_oracles)."""
-    from geo_oracles import edge_distance_m, inside_polygons
+    """0 inside (ray casting), else the sampled edge distance (oracles)."""
+    from oracles import edge_distance_m, inside_polygons
 
     qlon = np.where(shift_west & (np.asarray(lon) < 0), np.asarray(lon) + 360, lon)
     inside = inside_polygons(lat, qlon, polygons)

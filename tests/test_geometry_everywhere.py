@@ -31,7 +31,7 @@ from cleanpath.geo import PointIndex, parse_area
 from cleanpath.io.sensitive import import_sensitive
 from cleanpath.policy.loader import load_policy
 from cleanpath.store.ingest import ingest
-from geo_oracles import cut_at_antimeridian, edge_distance_m, inside_polygons, wrap
+from oracles import cut_at_antimeridian, edge_distance_m, inside_polygons, wrap
 
 CITE = "{instrument: Test Act, date: 2020-01-01, url: https://example.org/act}"
 

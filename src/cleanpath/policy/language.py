@@ -381,7 +381,8 @@ RULE_KEYS: dict[str, tuple[str, str, str]] = {
 SCOPE_KEYS: dict[str, str] = {
     **{k: f"list: {v}" for k, v in SCOPE_FIELDS.items()},
     "near": "{kind: [sensitive kinds], radius_m?}: sites within radius_m metres of such sensitive "
-            "sites (default: each sensitive site's own radius, or its polygon)",
+            "sites, measured from a polygon site's edge (default: each sensitive site's own radius, "
+            "or inside its polygon)",
     "inside": "{file: GeoJSON path} or a GeoJSON Polygon/MultiPolygon {type, coordinates}",
     "manages": "scope: management systems that manage an element of that scope",
     "scope": "name of another scope",

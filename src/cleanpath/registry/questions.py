@@ -505,8 +505,9 @@ QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
                                       "country:CC, only:A+B, default).", metavar="VENDORSET"),
          Param("elements", "ids", "Element ids (CLI: a file, one per line or a CSV with an element_id column).",
                max_items=1_000_000, max_length=200, metavar="FILE"),
-         Param("region", "text", "Every element at sites of these regions (sites.region, comma-separated), or "
-                                 "within 'lat,lon,radius_km' of a point.", max_length=500, metavar="R"),
+         Param("region", "text", "Every element at sites of these regions (sites.region, comma-separated), "
+                                 "within 'lat,lon,radius_km' of a point, or inside a GeoJSON Polygon/MultiPolygon "
+                                 "(text).", max_length=100_000, metavar="R"),
          Param("random", "probability", "Monte Carlo: each element in scope fails with this probability.",
                metavar="P"),
          Param("samples", "int", "Monte Carlo samples.", default=1000, min=1, max=10_000, metavar="N"),
