@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Browser tests drive Debian's chromium (never a browser downloaded by a test tool). Install it once.
+# Browser tests drive Debian's chromium (never a browser downloaded by a test tool); the report's PDF
+# test reads the PDF with pdftotext (poppler-utils). Install whichever is missing, once.
 set -euo pipefail
-if command -v chromium >/dev/null 2>&1; then
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
-echo "installing Debian's chromium for the browser tests..." >&2
+echo "installing Debian's ${missing[*]} for the browser and PDF tests..." >&2
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
   SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq chromium >/dev/null
-command -v chromium >/dev/null
+$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+command -v chromium >/dev/null && command -v pdftotext >/dev/null

@@ -22,14 +22,18 @@ from cleanpath.cli.output import progress, stderr
 @click.option("--set", "sets", multiple=True, metavar="QUESTION.PARAM=VALUE",
               help="Ask one question with another value (repeat): outage.vendor=zte, plan.horizon=8.")
 @click.option("--title", default=None, help="Report title.")
+@click.option("--pdf", "pdf", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Also print the report to this PDF (A4, the summary on page one), with headless chromium.")
 @click.pass_obj
 @handle_errors
-def report_cmd(ctx, snapshot, out, as_of, policy, sets, title):
+def report_cmd(ctx, snapshot, out, as_of, policy, sets, title, pdf):
     """Run every question on a snapshot and write one self-contained HTML report.
 
     Each question is asked with the same defaults as its own command (see its --help); the
-    report shows the parameters each was asked with. The file has no external assets (inline
-    styles, SVG map and charts): mail it, archive it, open it offline.
+    report shows the parameters each was asked with. Page one is a summary (one figure and one
+    sentence per question), then the map, then a section per question. The file has no external
+    assets (inline styles, SVG map and charts): mail it, archive it, open it offline. With --pdf
+    it is also printed to A4 by headless chromium (Debian's `chromium` package).
     """
     from cleanpath.model.vendors import default_untrusted
     from cleanpath.registry import Param
@@ -47,6 +51,12 @@ def report_cmd(ctx, snapshot, out, as_of, policy, sets, title):
                             charts=charts_for(results), title=title or f"cleanpath report: {snapshot}")
     stderr.print(f"report: {path.resolve()}")
     click.echo(str(path))
+    if pdf is not None:
+        from cleanpath.report.pdf import write_pdf
+
+        printed = write_pdf(path, pdf)
+        stderr.print(f"pdf: {printed.resolve()}")
+        click.echo(str(printed))
 
 
 def parse_sets(sets) -> dict[str, dict[str, str]]:
