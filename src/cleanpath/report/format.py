@@ -36,7 +36,7 @@ _YEARS = {"year", "start", "start_year", "holds_from_year", "end_year", "last_ye
 _WORDS = {"id": "", "ran": "RAN", "mgmt": "management", "ems": "EMS", "oss": "OSS", "hq": "HQ",
           "usd": "USD", "milp": "MILP", "ids": "", "5g": "5G", "4g": "4G", "nsa": "NSA", "sa": "SA",
           "dc": "data centre", "km": "km", "gbps": "Gbps", "mbps": "Mbps", "upf": "UPF", "udm": "UDM",
-          "hss": "HSS", "amf": "AMF", "smf": "SMF", "mme": "MME", "cap": "cap", "sensitive": "sensitive"}
+          "hss": "HSS", "amf": "AMF", "smf": "SMF", "mme": "MME", "ok": "OK"}
 #: Whole-name labels for the identifiers every table uses.
 _NAMES = {"operator_id": "Operator", "sensitive_id": "Sensitive site", "site_id": "Site",
           "element_id": "Element", "unit_id": "Replacement unit", "applicant_id": "Applicant",
@@ -54,7 +54,7 @@ def humanise(name: str) -> str:
         return _NAMES[name]
     base = re.sub(r"_(a|b)$", "", name)
     words = [_WORDS.get(w, w) for w in base.split("_")]
-    text = " ".join(w for w in words if w).strip() or name
+    text = " ".join(w for w in words if w).strip().replace("break even", "break-even") or name
     text = text[0].upper() + text[1:]
     if base != name:
         text += f" ({name[-1].upper()})"

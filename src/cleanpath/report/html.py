@@ -93,7 +93,7 @@ LAND_COLOUR = "#e9ecef"
 HIDDEN_COLUMNS = {"lat", "lon", "geometry", "finding_id", "citation", "fact", "notes", "example", "witness",
                   "vendor_name", "in_catalogue", "source", "weight", "crew_jobs"}
 #: Columns dropped first, in this order, when a table has more than fit a page's width.
-SECONDARY_COLUMNS = ("nearest_untrusted_id", "site_id", "region", "funded_cost", "near_sensitive", "remediation_units",
+SECONDARY_COLUMNS = ("nearest_untrusted_id", "site_id", "remediation_optimal", "remediation_gap", "lower_bound", "region", "funded_cost", "near_sensitive", "remediation_units",
                      "remediation_optimal", "remediation_gap", "lower_bound", "unit_cost", "hq_country",
                      "days_to_deadline", "kind", "pack", "blocking", "confidence", "status", "in_force")
 MAX_COLUMNS = 7
@@ -109,14 +109,16 @@ def _columns(df: pd.DataFrame, max_columns: int, declared=None) -> list[str]:
     if "name" in cols and "sensitive_id" in cols:  # the name says it; the id is in the export
         cols.remove("sensitive_id")
         cols.insert(0, cols.pop(cols.index("name")))
+    # the registry declares the measures that matter (costs, distances, with their units)
+    measures = {c for c, (_label, unit) in (declared or {}).items() if unit}
     for c in SECONDARY_COLUMNS:
         if len(cols) <= max_columns:
             break
-        if c in cols and cols.index(c) > 0 and c not in (declared or {}):  # never the key column
+        if c in cols and cols.index(c) > 0 and c not in measures:  # never the key column
             cols.remove(c)
     if len(cols) > max_columns:
-        # the registry declares the columns that matter (costs, distances): they stay, in order
-        keep = set(cols[:1]) | {c for c in cols if c in (declared or {})}
+        # text that explains (reason, message) and the declared measures stay; then in order
+        keep = set(cols[:1]) | {c for c in cols if c in measures or c in ("reason", "message", "name")}
         for c in cols:
             if len(keep) >= max_columns:
                 break
@@ -126,7 +128,7 @@ def _columns(df: pd.DataFrame, max_columns: int, declared=None) -> list[str]:
 
 
 def table_html(df: pd.DataFrame, *, limit: int = MAX_ROWS, columns: Mapping[str, tuple[str, str | None]] | None = None,
-               max_columns: int = MAX_COLUMNS) -> str:
+               max_columns: int = MAX_COLUMNS, names: Mapping[str, str] | None = None) -> str:
     """An HTML table that fits a page: at most ``max_columns`` columns (positions and long
     citations left out), the first ``limit`` rows, values in their units, long text cut.
 
@@ -140,6 +142,8 @@ def table_html(df: pd.DataFrame, *, limit: int = MAX_ROWS, columns: Mapping[str,
         The registry's labels and units of columns (:class:`cleanpath.registry.TableSpec`).
     max_columns
         Columns shown; a line below says how many were left out.
+    names
+        Sensitive sites' names by id: a ``sensitive_id`` column shows the (short) name.
     """
     if len(df) == 0:
         return "<p class='more'>None.</p>"
@@ -154,6 +158,10 @@ def table_html(df: pd.DataFrame, *, limit: int = MAX_ROWS, columns: Mapping[str,
         cells = []
         for c, v in zip(cols, rec):
             text = fmt(v, units[c])
+            if c == "sensitive_id" and names and text in names:
+                text = _site_name(names[text])
+            elif c == "name":
+                text = _site_name(text) if len(text) > 36 else text
             if c in numeric:
                 cells.append(f"<td class='num'>{html.escape(text)}</td>")
             else:
@@ -396,6 +404,10 @@ def _spec(r: Result):
 
 def _tile(v, key: str) -> str:
     """A key figure for a tile: lists and mappings by their size (the names are in the tables)."""
+    if isinstance(v, dict) and v and all(isinstance(x, (int, float)) for x in v.values()):
+        lo, hi = min(v.values()), max(v.values())
+        unit = unit_of(key)
+        return fmt(lo, unit) if lo == hi else f"{fmt(lo, unit)} – {fmt(hi, unit)}"
     if isinstance(v, (list, tuple, dict)):
         return f"{len(v):,}"
     return short(fmt(v, unit_of(key)), 40)
@@ -409,7 +421,7 @@ def _params_line(r: Result) -> str:
 
 
 def section_html(result: Result, *, charts: dict[str, str] | None = None, anchor: str | None = None,
-                 title: str | None = None, card: Card | None = None) -> str:
+                 title: str | None = None, card: Card | None = None, names: Mapping[str, str] | None = None) -> str:
     """One question's section: its human heading and sentence, its key figures, charts, tables
     (as many as fit: the registry's first three with rows) and, folded, every figure and parameter."""
     spec = _spec(result)
@@ -435,7 +447,7 @@ def section_html(result: Result, *, charts: dict[str, str] | None = None, anchor
         t = declared.get(name)
         label = t.label if t is not None else name.replace("_", " ").capitalize()
         body.append(f"<h3>{html.escape(label)}</h3>"
-                    f"{table_html(result.tables[name], columns=t.columns if t is not None else None)}")
+                    f"{table_html(result.tables[name], columns=t.columns if t is not None else None, names=names)}")
     rest = [declared[n].label if n in declared else n for n in order if n not in shown]
     if rest:
         body.append(f"<p class='more'>Also in the export: {html.escape('; '.join(rest))}.</p>")
@@ -446,6 +458,18 @@ def section_html(result: Result, *, charts: dict[str, str] | None = None, anchor
                 + (f"<p class='more'>Asked with: {html.escape(params)}.</p>" if params else "") + "</details>")
     body.append("</section>")
     return "".join(body)
+
+
+def _sensitive_names(results: list[Result], network: Network | None) -> dict[str, str]:
+    """Sensitive sites' names by id, from the network and from any result table that has both."""
+    out: dict[str, str] = {}
+    frames = [network.sensitive_sites] if network is not None else []
+    frames += [t for r in results for t in r.tables.values() if "sensitive_id" in t and "name" in t]
+    for f in frames:
+        if len(f) and "sensitive_id" in f and "name" in f:
+            ids, nm = f["sensitive_id"].astype(object), f["name"].astype(object)
+            out.update({str(i): str(n) for i, n in zip(ids, nm) if isinstance(n, str) and n})
+    return out
 
 
 def summary_html(cards: list[Card], *, intro: str = "") -> str:
@@ -507,8 +531,10 @@ def write_report(out: str | Path, *, results: list[Result], network: Network | N
         parts.append(f"<section id='map'><h2>Map</h2><p class='sub'>Every site of the network, coloured by "
                      f"whether it holds untrusted equipment; the sensitive sites with the radius they are "
                      f"checked within.</p>{map_svg(network, untrusted=untrusted)}</section>")
+    names = _sensitive_names(results, network)
     for r, (anchor, heading), card in zip(results, keys, cards):
-        parts.append(section_html(r, charts=charts.get(anchor), anchor=anchor, title=heading, card=card))
+        parts.append(section_html(r, charts=charts.get(anchor), anchor=anchor, title=heading, card=card,
+                                  names=names))
     parts.append("</main></body></html>")
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text("".join(parts), encoding="utf-8")
