@@ -97,8 +97,8 @@ def main() -> int:
             for d in range(a.draws):
                 t0, c0 = time.perf_counter(), cpu_seconds()
                 with TreeRss() as m:
-                    out = brief_draw((c, d, _draw_seed(a.seed, c, d), None), scale=a.scale, untrusted=None,
-                                     as_of=as_of, aid_years=5)
+                    out = brief_draw((c, d, _draw_seed(a.seed, c, d), None,
+                                      {"scale": a.scale, "untrusted": None, "as_of": as_of, "aid_years": 5}))
                 tasks.append({"country": c, "draw": d, "elements": out["elements"],
                               "seconds": round(time.perf_counter() - t0, 2),
                               "cpu_seconds": round(cpu_seconds() - c0, 2), "peak_rss_mb": round(m.peak / 2**20)})

@@ -209,16 +209,16 @@ def national_compliance_cost(net: Network, packs: Sequence[str]) -> float:
     return float(units["cost"].sum()) if len(units) else 0.0
 
 
-def brief_draw(item: tuple, *, scale: float, untrusted: Any, as_of: dt.date, aid_years: int) -> dict[str, Any]:
+def brief_draw(item: tuple) -> dict[str, Any]:
     """Every figure of one country and one draw (an executor task; module level so it pickles).
 
     Parameters
     ----------
     item
-        ``(country, draw, seed, network_or_None)``: a given network is used as is, else the
-        country is generated at ``scale`` with ``seed``.
-    scale, untrusted, as_of, aid_years
-        As for :func:`run_brief`.
+        ``(country, draw, seed, network_or_None, settings)``: a given network is used as is, else
+        the country is generated at ``settings["scale"]`` with ``seed``; ``settings`` holds
+        ``scale``, ``untrusted``, ``as_of`` and ``aid_years`` as for :func:`run_brief` (in the item
+        rather than as shared arguments, so a process pool is started once, not once per batch).
 
     Returns
     -------
@@ -235,7 +235,8 @@ def brief_draw(item: tuple, *, scale: float, untrusted: Any, as_of: dt.date, aid
     from cleanpath.plan.planner import replacement_units
     from cleanpath.policy.vendorset import resolve_untrusted
 
-    country, draw, seed, given = item
+    country, draw, seed, given, settings = item
+    scale, untrusted, as_of, aid_years = (settings[k] for k in ("scale", "untrusted", "as_of", "aid_years"))
     notes: list[str] = []
     net = given if given is not None else generate_network(country=country, scale=scale, seed=seed,
                                                              name=f"{country.lower()}-{draw}")
@@ -427,12 +428,13 @@ def run_brief(*, countries: Sequence[str] = DEFAULT_COUNTRIES, draws: int = 20, 
     given = {str(k).strip().upper(): v for k, v in (networks or {}).items()}
     as_of = as_of or dt.date.today()
     draws = int(draws)
+    settings = {"scale": float(scale), "untrusted": untrusted, "as_of": as_of, "aid_years": int(aid_years)}
     items = []
     for code in codes:
         if code in given:
-            items.append((code, 0, None, given[code]))
+            items.append((code, 0, None, given[code], settings))
         else:
-            items += [(code, d, _draw_seed(seed, code, d), None) for d in range(draws)]
+            items += [(code, d, _draw_seed(seed, code, d), None, settings) for d in range(draws)]
     items = _schedule(items)
     # a bad vendor set fails here, once, rather than in every task
     from cleanpath.policy.vendorset import resolve_untrusted
@@ -442,12 +444,13 @@ def run_brief(*, countries: Sequence[str] = DEFAULT_COUNTRIES, draws: int = 20, 
         resolve_untrusted(probe, untrusted, as_of=as_of)
     own = not isinstance(executor, Executor)
     ex = executor if isinstance(executor, Executor) else get_executor(executor or "local")
-    shared = {"scale": float(scale), "untrusted": untrusted, "as_of": as_of, "aid_years": int(aid_years)}
     done: list[dict] = []
     try:
-        step = max(1, ex.workers * 2) if on_progress else len(items)
+        # progress needs batches; each batch ends when its slowest task does, so batches are a few
+        # tasks per worker (idle time at a boundary is at most one task per worker)
+        step = max(1, ex.workers * 4) if on_progress else len(items)
         for i in range(0, len(items), step):
-            done += ex.map(brief_draw, items[i:i + step], **shared)
+            done += ex.map(brief_draw, items[i:i + step])
             if on_progress:
                 on_progress(len(done), len(items))
     finally:
