@@ -519,7 +519,7 @@ def write_report(out: str | Path, *, results: list[Result], network: Network | N
     for r, (anchor, heading) in zip(results, keys):
         spec = _spec(r)
         cards.append(card_for(r, anchor, heading, spec.headline if spec is not None else ()))
-    nav = "".join(f"<a href='#{html.escape(a)}'>{html.escape(heading_of(r, t))}</a>"
+    nav = " ".join(f"<a href='#{html.escape(a)}'>{html.escape(heading_of(r, t))}</a>"
                   for r, (a, t) in zip(results, keys))
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
              f"<meta name='viewport' content='width=device-width,initial-scale=1'><style>{_CSS}</style></head><body>",
