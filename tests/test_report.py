@@ -221,3 +221,28 @@ def test_first_screen_page_of_the_html_is_the_summary_in_a_browser(demo):
             assert page.locator("#summary .card h3").first.inner_text() == "The network"
         finally:
             browser.close()
+
+
+def test_years_print_plain_and_ticks_cover_the_data():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from cleanpath.report.charts import nice_ticks
+    from cleanpath.report.format import YEAR, fmt, unit_of
+
+    @given(st.integers(min_value=1000, max_value=9999))
+    def years(y):
+        for col in ("year", "start_year", "holds_from_year"):
+            assert fmt(y, unit_of(col)) == str(y) and fmt(float(y), unit_of(col)) == str(y)
+        assert fmt(y, YEAR) == str(y)
+
+    @given(st.floats(min_value=1e-6, max_value=1e13, allow_nan=False))
+    def ticks(vmax):
+        t = nice_ticks(vmax)
+        steps = {round(b - a, 9) for a, b in zip(t, t[1:])}
+        # starts at 0, ends at or above the largest value, at most twice the ticks asked for, even steps
+        assert t[0] == 0 and t[-1] >= vmax * (1 - 1e-9) and 2 <= len(t) <= 9
+        assert max(steps) - min(steps) <= 1e-6 * max(steps)
+
+    years()
+    ticks()

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from cleanpath.report.format import USD, YEAR, fmt, label_of, short, unit_of
+from cleanpath.report.format import USD, YEAR, fmt, label_of, short, site_label, unit_of
 from cleanpath.result import Result
 from cleanpath.suite import section_keys
 
@@ -180,7 +180,7 @@ def _labels(df: pd.DataFrame, x: str) -> list[str]:
     # identifiers read better as names where the table has them (sensitive sites)
     if x.endswith("_id") and "name" in df:
         names = df["name"].astype(object)
-        return [str(n) if isinstance(n, str) and n else str(i) for n, i in zip(names, df[x].astype(object))]
+        return [site_label(n) if isinstance(n, str) and n else str(i) for n, i in zip(names, df[x].astype(object))]
     return [fmt(v) for v in df[x].astype(object)]
 
 

@@ -178,3 +178,12 @@ def fmt(value: Any, unit: str | None = None, *, max_items: int = 3) -> str:
 def short(text: str, n: int = 48) -> str:
     """``text`` cut to ``n`` characters with an ellipsis."""
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def site_label(name: str, n: int = 28) -> str:
+    """A sensitive site's name short enough for a map or chart label: the part before a bracket,
+    a slash or a comma ("Patch Barracks, Stuttgart-Vaihingen (EUCOM HQ)" -> "Patch Barracks")."""
+    for sep in (" (", " / ", ", "):
+        if sep in name:
+            name = name.split(sep)[0]
+    return short(name, n)

@@ -29,7 +29,7 @@ import pandas as pd
 from cleanpath import __version__
 from cleanpath.model.network import Network
 from cleanpath.report.charts import bar_chart_svg, line_chart_svg
-from cleanpath.report.format import fmt, label_of, short, unit_of
+from cleanpath.report.format import fmt, label_of, short, site_label, unit_of
 from cleanpath.report.summary import Card, card_for, heading_of
 from cleanpath.result import Result
 from cleanpath.suite import section_keys
@@ -224,11 +224,7 @@ def _nice_km(target_km: float) -> float:
 
 
 def _site_name(name: str) -> str:
-    """A sensitive site's name, short enough for a map label."""
-    for sep in (" (", " / ", ", "):
-        if sep in name:
-            name = name.split(sep)[0]
-    return short(name, 28)
+    return site_label(name)
 
 
 def map_svg(net: Network, *, untrusted: Iterable[str], width: int = 700, height: int | None = None,
