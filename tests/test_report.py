@@ -142,6 +142,9 @@ def test_formatting_rules():
     assert label_of("operator_id") == "Operator" and label_of("elements_a") == "Elements (A)"
     assert label_of("remediation_cost", {"remediation_cost": ("cheapest fix", "USD")}) == "Cheapest fix"
     assert fmt(["a", "b", "c", "d", "e"]) == "a, b, c and 2 more" and fmt(None) == "–"
+    import pandas as pd
+
+    assert fmt(pd.NaT) == fmt(pd.NA) == fmt(float("nan")) == "–" and fmt(pd.Timestamp("2029-12-31")) == "2029-12-31"
 
 
 def test_a_question_without_its_own_wording_gets_a_sentence_from_its_headline():

@@ -137,10 +137,10 @@ def fmt(value: Any, unit: str | None = None, *, max_items: int = 3) -> str:
     Lists show their first ``max_items`` entries and how many more there are; missing values are
     an en dash.
     """
+    if pd.api.types.is_scalar(value) and not isinstance(value, str) and pd.isna(value):  # None, NaN, NaT, NA
+        return "–"
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()[:10]
-    if value is pd.NaT:
-        return "–"
     v = jsonable(value)
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
