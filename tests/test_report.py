@@ -96,7 +96,7 @@ def test_labels_units_and_years_are_for_people(demo):
     assert "Cost" in heads and "Year" in heads and "Nearest untrusted (km)" in heads
     # years are never printed with a thousands separator
     assert not re.search(r"2,0[2-9][0-9]\b", _section(html, "plan"))
-    assert ">2027<" in _section(html, "plan")
+    assert ">2027<" in _section(html, "plan") and ">NaT<" not in html and ">nan<" not in html
     # money in dollars
     assert re.search(r"\$[0-9.]+ m<", _section(html, "plan"))
 

@@ -95,7 +95,7 @@ def label_of(name: str, declared: Mapping[str, tuple[str, str | None]] | None = 
                 break
     unit = unit_of(name, declared)
     shown = {KM_FROM_M: "km", "km": "km", "Gbps": "Gbps", "Mbps": "Mbps", "s": "s", "days": "days"}.get(unit or "")
-    if with_unit and shown and not text.endswith(f"({shown})"):
+    if with_unit and shown and shown.lower() not in text.lower().split():
         text += f" ({shown})"
     return text
 
