@@ -9,6 +9,7 @@ layers (``plan``, ``analysis``) may use it.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import numbers
 import re
@@ -21,6 +22,24 @@ AMOUNT_SUFFIXES: tuple[tuple[str, float], ...] = (("bn", 1e9), ("b", 1e9), ("m",
 #: What an amount looks like, for messages and help.
 AMOUNT_EXAMPLES = "e.g. 1.895bn, 3080m, US$1.9 bn, 500k, 1900000000"
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?")
+
+
+def parse_date(value: Any, *, where: str = "date") -> dt.date:
+    """A date from ``YYYY-MM-DD`` text, a date or a datetime.
+
+    Raises
+    ------
+    ValidationError
+        Anything else, naming ``where`` and the value.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise _bad(where, value, "not a date (use YYYY-MM-DD)") from None
 
 
 def _bad(where: str, value: Any, reason: str) -> ValidationError:

@@ -32,8 +32,10 @@ CASES = [
     ("audit", {"as_of": AS_OF}),  # packs: the default for DE (de-2024, eu-toolbox)
     ("audit", {"policy": "de-2024,us-clean-path", "as_of": AS_OF, "all_operators": True}),
     ("audit", {"policy": "de-2024", "timeline": ["2026-10", "2027-01"]}),
-    ("clean-path", {"untrusted": "Huawei Technologies Co., Ltd.; ZTE Corporation", "shared": False}),
-    ("clean-path", {"untrusted": "us-clean-path", "sensitive": ["military"]}),
+    # a generous solver time limit: the answer must not depend on how busy the machine is
+    ("clean-path", {"untrusted": "Huawei Technologies Co., Ltd.; ZTE Corporation", "shared": False,
+                    "time_limit": 600}),
+    ("clean-path", {"untrusted": "us-clean-path", "sensitive": ["military"], "time_limit": 600}),
     ("outage", {"vendor": "HUAWEI", "mode": "fail"}),
     ("outage", {"vendor": "zte", "mode": "kill"}),
     ("outage", {"vendor": "huawei", "mode": "intercept"}),

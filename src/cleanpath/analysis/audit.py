@@ -37,16 +37,9 @@ PolicySpec = str | Policy | Sequence[str | Policy]
 
 def parse_date(value: str | dt.date | None, *, what: str = "as_of") -> dt.date:
     """A date from ``YYYY-MM-DD`` text (None: today)."""
-    if value is None:
-        return dt.date.today()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from None
+    from cleanpath.units import parse_date as _parse
+
+    return dt.date.today() if value is None else _parse(value, where=what)
 
 
 def _policies(net: Network, policies: PolicySpec) -> list[Policy]:

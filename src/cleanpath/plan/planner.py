@@ -28,14 +28,14 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from cleanpath.errors import ValidationError
 from cleanpath.model.network import Network
 from cleanpath.model.schema import SENSITIVE_KINDS
 from cleanpath.plan.caps import (CAP_COLUMNS, UNENCODED_COLUMNS, CapRequirements, cap_requirements,
                                  funding_deadlines, unencoded_rules)
-from cleanpath.analysis.units import REHOME_COST, group_units
+from cleanpath.analysis.units import REHOME_COST, group_units  # noqa: F401 (REHOME_COST: kept for callers)
+from cleanpath.analysis.units import index_in as _index_in
 from cleanpath.analysis.units import anchored_on as _anchored_on  # noqa: F401 (moved; kept for callers)
 from cleanpath.model.costs import CostModel, load_costs
 from cleanpath.plan.milp import INF, Model, Solution, solve
@@ -182,26 +182,6 @@ def replacement_units(net: Network, *, untrusted: set[str], deadlines: pd.DataFr
     units["near_sensitive"] = near
     units["crew_jobs"] = units["kind"].map(CREW_JOBS).astype(int)
     return units
-
-
-def _arrow(values) -> pa.Array:
-    """A column of ids as one Arrow string array (zero-copy for Arrow-backed columns)."""
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        a = values
-    elif isinstance(values, pd.Series) and not isinstance(values.dtype, (pd.ArrowDtype, pd.StringDtype)):
-        a = pa.array(values.to_numpy(dtype=object), from_pandas=True)
-    else:
-        a = pa.array(values, from_pandas=True)
-    a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
-    return a if a.type == pa.string() else a.cast(pa.string())
-
-
-def _index_in(values, keys) -> np.ndarray:
-    """Position of each value among ``keys`` (-1 where absent), hash-based."""
-    if len(values) == 0:
-        return np.zeros(0, dtype=np.int64)
-    idx = pc.index_in(_arrow(values), value_set=_arrow(keys))
-    return idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _near_sensitive_elements(net: Network) -> np.ndarray | None:

@@ -68,6 +68,16 @@ def shipped_packs() -> list[str]:
                   if p.name.endswith(".yaml") and not p.name.startswith("."))
 
 
+def packs_for_network(net) -> list[str]:
+    """The shipped, non-library packs whose jurisdiction covers a country of ``net``'s operators or
+    sites (may be empty): the default packs of every question that takes packs."""
+    countries = set(net.operators["country"].dropna().astype(str)) if len(net.operators) else set()
+    if "country" in net.sites and len(net.sites):
+        countries |= set(net.sites["country"].dropna().astype(str))
+    return [name for name in shipped_packs()
+            if not (p := load_policy(name)).library and countries & set(p.jurisdiction)]
+
+
 def _is_pack_name(ref: str) -> bool:
     return bool(_NAME.match(ref)) and not ref.endswith((".yaml", ".yml"))
 

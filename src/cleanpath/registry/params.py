@@ -10,14 +10,13 @@ text) or sent (JSON) into the typed value the question function receives, so "5k
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from cleanpath.errors import Problem, ValidationError
-from cleanpath.units import parse_amount
+from cleanpath.units import parse_amount, parse_date
 
 
 class _Required:
@@ -280,14 +279,7 @@ class Param:
         if k == "distance":
             return self._bounded(parse_distance(value, where=where), value)
         if k == "date":
-            if isinstance(value, dt.datetime):
-                return value.date()
-            if isinstance(value, dt.date):
-                return value
-            try:
-                return dt.date.fromisoformat(str(value).strip())
-            except ValueError:
-                raise _bad(where, value, "not a date YYYY-MM-DD") from None
+            return parse_date(value, where=where)
         if k == "month":
             t = str(value).strip()
             if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", t):

@@ -59,17 +59,11 @@ def default_packs(net: Network) -> list[str]:
     ValidationError
         When no shipped pack covers any of the snapshot's countries (name packs instead).
     """
-    from cleanpath.policy.loader import load_policy, shipped_packs
+    from cleanpath.policy.loader import packs_for_network
 
-    countries = set(net.operators["country"].dropna().astype(str)) if len(net.operators) else set()
-    if "country" in net.sites and len(net.sites):
-        countries |= set(net.sites["country"].dropna().astype(str))
-    packs = []
-    for name in shipped_packs():
-        p = load_policy(name)
-        if not p.library and countries & set(p.jurisdiction):
-            packs.append(name)
+    packs = packs_for_network(net)
     if not packs:
+        countries = set(net.operators["country"].dropna().astype(str)) if len(net.operators) else set()
         raise ValidationError(Problem(
             "no shipped policy pack covers this snapshot's countries "
             f"({', '.join(sorted(countries)) or 'none recorded'}); name packs with --policy "

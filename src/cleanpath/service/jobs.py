@@ -203,7 +203,7 @@ def run_question(job_id: str, question: str, params: dict[str, Any], exports: di
         return ("error", 500, body(500, "internal error: the server log has the details"))
 
 
-def _short(params: dict[str, Any]) -> dict[str, Any]:
+def summarise_params(params: dict[str, Any]) -> dict[str, Any]:
     """Parameters as a job shows them: long texts (an uploaded CSV) and lists cut to a summary, so
     that polling a job or listing jobs stays small."""
     out = {}
@@ -259,7 +259,7 @@ class Job:
             self.started = self.started or now
         running_for = None if self.started is None else round((self.seconds if self.final and self.seconds
                                                                is not None else now - self.started), 3)
-        out = {"job_id": self.job_id, "question": self.question, "status": self.status, "params": _short(self.params),
+        out = {"job_id": self.job_id, "question": self.question, "status": self.status, "params": summarise_params(self.params),
                "snapshots": list(self.snapshots), "created_by": self.created_by,
                "created_at": self.created_at.isoformat(timespec="seconds") + "Z",
                "finished_at": None if self.finished_at is None else self.finished_at.isoformat(timespec="seconds") + "Z",
@@ -488,7 +488,7 @@ class JobManager:
             job.seconds = time.monotonic() - job.started
         job.stage = job.status
         job.finished_at = _now()
-        job.params = _short(job.params)  # a finished job is remembered: not with a 20 MB CSV in it
+        job.params = summarise_params(job.params)  # a finished job is remembered: not with a 20 MB CSV in it
         with self._lock:
             if self._active.get(job.result_id) is job:
                 del self._active[job.result_id]

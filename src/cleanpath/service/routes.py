@@ -11,7 +11,6 @@ polled with ``GET /api/jobs/{id}`` and cancelled with ``DELETE /api/jobs/{id}``.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 import shutil
 import tempfile
@@ -188,16 +187,9 @@ def note(request: Request, action: str, *, snapshot: str | None = None, params: 
 
 def _loggable(params: dict[str, Any] | None) -> dict[str, Any] | None:
     """Parameters for the log, long texts (an uploaded CSV) replaced by their size and hash."""
-    if params is None:
-        return None
-    out = {}
-    for k, v in params.items():
-        if isinstance(v, str) and len(v) > 200:
-            v = f"<{len(v):,} characters, sha256 {hashlib.sha256(v.encode()).hexdigest()[:16]}>"
-        elif isinstance(v, list) and len(v) > 50:
-            v = v[:50] + [f"... {len(v) - 50:,} more"]
-        out[k] = v
-    return jsonable(out)
+    from cleanpath.service.jobs import summarise_params
+
+    return None if params is None else jsonable(summarise_params(params))
 
 
 def send(request: Request, payload: Payload, headers: dict[str, str] | None = None) -> Response:
