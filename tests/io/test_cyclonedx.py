@@ -22,7 +22,7 @@ from cleanpath.errors import ValidationError
 from cleanpath.io.cyclonedx import import_cyclonedx
 from cleanpath.io.registry import importer
 
-DATA = Path(__file__).parent / "data" / "cyclonedx"
+DATA = Path(__file__).resolve().parents[1] / "data" / "cyclonedx"
 OPERATOR = DATA / "operator_1_6.json"
 REGIONAL = DATA / "regional_1_5.json"
 

@@ -18,7 +18,7 @@ from cleanpath.store.ingest import ingest
 
 from conftest import INSTALLATIONS
 
-DATA = Path(__file__).parent / "data" / "sensitive"
+DATA = Path(__file__).resolve().parents[1] / "data" / "sensitive"
 # The GeoJSON fixture's shapes sit on a lattice of 0.001 degrees from (7.60 E, 49.43 N).
 LON0, LAT0, U = 7.60, 49.43, 0.001
 EARTH_R = 6_371_008.8

@@ -23,7 +23,7 @@ from cleanpath.errors import ValidationError
 from cleanpath.io import opencellid as oc
 from cleanpath.io.registry import importer
 
-DATA = Path(__file__).parent / "data" / "opencellid"
+DATA = Path(__file__).resolve().parents[1] / "data" / "opencellid"
 DE, IT, BAD = DATA / "cells_de.csv", DATA / "cells_it.csv.gz", DATA / "bad.csv"
 TRUTH = json.loads((DATA / "truth.json").read_text())
 HEADER = "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal"

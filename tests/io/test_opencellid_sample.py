@@ -16,7 +16,7 @@ from pathlib import Path
 import cleanpath
 from cleanpath.io.opencellid import import_opencellid
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = Path(cleanpath.__file__).parent / "data" / "examples" / "opencellid_synthetic_sample.csv.gz"
 
 

@@ -26,7 +26,7 @@ from cleanpath.io.topologyzoo import country_code, import_topologyzoo
 from cleanpath.store.ingest import ingest
 from conftest import TOPOLOGYZOO
 
-FIXTURES = Path(__file__).parent / "data" / "topologyzoo" / "zoo"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "topologyzoo" / "zoo"
 SHARED = {"Dfn.gml": (58, 87, "DE"), "Garr201201.gml": (61, 89, "IT"),
           "DeutscheTelekom.gml": (39, 62, "ZZ"), "Geant2012.gml": (40, 61, "ZZ")}
 # file -> nodes, edges, {site kind: count}, country; kinds counted from Internal 0 / hyperedge 1

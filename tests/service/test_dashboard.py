@@ -41,7 +41,7 @@ from cleanpath.store.workspace import open_workspace
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TIMEOUT = 60.0
 
 
@@ -351,7 +351,7 @@ def test_viewer_sees_results_but_cannot_run_questions(page, server):
 # --- the question panels ----------------------------------------------------------------------------------
 
 NO_COVERAGE = "no serving radio of this operator covers the site"
-STATIC = Path(__file__).resolve().parents[1] / "src" / "cleanpath" / "service" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "src" / "cleanpath" / "service" / "static"
 
 
 def fixed(x: float, digits: int) -> str:

@@ -179,7 +179,7 @@ def killer_script(tmp_path):
 
 def _run_killer(script: Path, path: Path, n: int, mode: str, **kw) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(script), str(path), str(n), mode,
-                             str(Path(__file__).parent)], **kw)
+                             str(Path(__file__).resolve().parents[1])], **kw)
 
 
 def _check_intact(path: Path, expect_victim: bool | None) -> None:

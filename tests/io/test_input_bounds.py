@@ -337,7 +337,7 @@ def test_tree_estimates_are_upper_bounds_of_real_parses():
 def test_opencellid_leading_blank_lines_are_skipped(tmp_path):
     from cleanpath.io.registry import importer
 
-    src = Path(__file__).parent / "data" / "opencellid" / "cells_de.csv"
+    src = Path(__file__).resolve().parents[1] / "data" / "opencellid" / "cells_de.csv"
     f = tmp_path / "cells.csv"
     f.write_bytes(b"\n" * 1_000_000 + b" \r\n" + src.read_bytes())
     got = importer("opencellid")([f])
