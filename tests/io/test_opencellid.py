@@ -10,7 +10,6 @@ import gzip
 import io
 import json
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -333,16 +332,14 @@ def _synthetic_csv(n_cells: int, seed: int = 0) -> bytes:
     return buf.getvalue()
 
 
-def test_speed_200k_cells(tmp_path):
+def test_200k_cells_every_cell_counted(tmp_path):
+    # speed is measured in bench/ (bench_foundation.py), not asserted here
     p = tmp_path / "big.csv"
     p.write_bytes(_synthetic_csv(200_000))
-    t0 = time.perf_counter()
     imp = oc.import_opencellid(p)
-    took = time.perf_counter() - t0
     radios = imp.tables["elements"]
     n_cells = radios[radios["role"] == "ran.radio"]["model"].str.extract(r"^(\d+)")[0].astype(int).sum()
     assert n_cells == 200_000 - _duplicates(imp)
-    assert took < 10, f"200k cells took {took:.1f} s"  # about 1 s on 2 cores; 1 M cells take ~3-4 s
 
 
 def _duplicates(imp) -> int:
