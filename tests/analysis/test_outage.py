@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 import cleanpath
-from cleanpath.analysis.outage import lost_area_geojson, process_map, read_element_list, run_outage
+from cleanpath.analysis.outage import lost_area_geojson, process_map, run_outage
+from cleanpath.io.lists import read_element_list
 from oracles import graph_cli, make_net, oracle_serving, two_operators
 
 

@@ -109,7 +109,7 @@ def _read_files(spec: QuestionSpec, raw: dict[str, Any]) -> dict[str, Any]:
     inputs: dict[str, Any] = {}
     for p in spec.params_for("cli"):
         if p.kind == "ids" and raw.get(p.name) is not None:
-            from cleanpath.analysis.outage import read_element_list
+            from cleanpath.io.lists import read_element_list
 
             path = Path(str(raw[p.name]))
             if not path.is_file():
