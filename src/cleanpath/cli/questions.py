@@ -67,7 +67,7 @@ def _click_params(p: Param) -> list[click.Parameter]:
             out.append(click.Option(decls, is_flag=True, default=None, help=option_help(p)))
     elif p.kind == "months":
         out.append(click.Option(decls, nargs=2, default=None, **common))
-    elif p.kind in ("list", "choices"):
+    elif p.kind in ("list", "choices", "snapshots"):
         out.append(click.Option(decls, multiple=True, default=None, **common))
     else:
         if p.kind == "choice":
@@ -174,13 +174,13 @@ def _executor(spec: QuestionSpec, values: dict[str, Any]) -> Iterator:
 
 def _load(ctx, spec: QuestionSpec, values: dict[str, Any], stack: contextlib.ExitStack,
           inputs: dict[str, Any]) -> dict:
-    names = [values[s] for s in spec.snapshot_params if values.get(s) is not None]
+    names = spec.snapshot_names(values)
     if not names:
         return {}
     try:
         ws = stack.enter_context(ctx.workspace(read_only=True))
         inputs["snapshots"] = [s.name for s in ws.snapshots()]
-        return {n: ws.network(n) for n in dict.fromkeys(names)}
+        return {n: ws.network(n) for n in names}
     except WorkspaceError:
         # exposure over --cells files needs no workspace
         if spec.name == "exposure" and values.get("cells"):

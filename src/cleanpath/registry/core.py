@@ -186,7 +186,16 @@ class QuestionSpec:
 
     @property
     def snapshot_params(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.params if p.kind == "snapshot")
+        """Parameters that name snapshots to load (one, or a list)."""
+        return tuple(p.name for p in self.params if p.kind in ("snapshot", "snapshots"))
+
+    def snapshot_names(self, values: Mapping[str, Any]) -> list[str]:
+        """Every snapshot the values name, each once, in order."""
+        out: list[str] = []
+        for s in self.snapshot_params:
+            v = values.get(s)
+            out += [str(x) for x in (v if isinstance(v, (list, tuple)) else [v]) if x is not None]
+        return list(dict.fromkeys(out))
 
     def table_label(self, name: str) -> str:
         for t in self.tables:
@@ -273,12 +282,12 @@ def ask(spec: QuestionSpec, nets: Network | Mapping[str, Network], raw: Mapping[
     """
     raw = dict(raw or {})
     if isinstance(nets, Network):
-        snap = spec.snapshot_params
+        snap = [s for s in spec.snapshot_params if spec.param(s).kind == "snapshot"]
         if snap and raw.get(snap[0]) is None:
             raw[snap[0]] = nets.name or "main"
         nets = {str(raw.get(snap[0])) if snap else (nets.name or "main"): nets}
     values = convert_values(spec, raw, face=face)
-    missing = [values[s] for s in spec.snapshot_params if values.get(s) is not None and values[s] not in nets]
+    missing = [n for n in spec.snapshot_names(values) if n not in nets]
     if missing:
         raise ValidationError(Problem(f"snapshot {missing[0]!r} was not loaded", column="snapshot",
                                       value=missing[0]))

@@ -63,6 +63,7 @@ KINDS: dict[str, str] = {
     "choices": "any of the listed values, comma-separated",
     "list": "values, comma-separated or repeated",
     "snapshot": "a snapshot name",
+    "snapshots": "snapshot names, comma-separated or repeated",
     "ids": "element ids (CLI: a file, one per line or a CSV with an element_id column)",
     "months": "FROM TO months (YYYY-MM)",
 }
@@ -305,8 +306,8 @@ class Param:
             if bad:
                 raise _bad(where, ", ".join(bad), f"not among {', '.join(self.choices or ())}")
             return [] if items == ["none"] else list(dict.fromkeys(items))
-        if k in ("list", "ids"):
-            items = split_list(value) if k == "list" else (
+        if k in ("list", "ids", "snapshots"):
+            items = split_list(value) if k in ("list", "snapshots") else (
                 [str(v).strip() for v in value] if isinstance(value, (list, tuple)) else split_list(value))
             items = [i for i in items if i]
             if len(items) > self.max_items:

@@ -70,7 +70,7 @@ def _field(p: Param) -> tuple[Any, Any]:
     elif k == "choices":
         t = list[Literal[tuple(list(p.choices or ()) + ["none"])]]  # type: ignore[misc]
         kw["max_length"] = len(p.choices or ()) + 1
-    elif k in ("list", "ids"):
+    elif k in ("list", "ids", "snapshots"):
         t = list[str] if k == "ids" else (str | list[str])
         if k == "ids":
             kw["max_length"] = p.max_items

@@ -61,7 +61,8 @@ def _question(spec: QuestionSpec) -> Question:
     dates = [p.name for p in spec.params_for("rest") if p.kind == "date" and isinstance(p.default, Auto)]
 
     def snapshots(p: BaseModel) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(str(getattr(p, s)) for s in spec.snapshot_params if getattr(p, s, None)))
+        values = p.model_dump()
+        return tuple(spec.snapshot_names({s: spec.param(s).convert(values.get(s)) for s in spec.snapshot_params}))
 
     def normalise(p: BaseModel) -> dict[str, Any]:
         d = p.model_dump(mode="json")
