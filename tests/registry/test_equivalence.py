@@ -48,6 +48,7 @@ CASES = [
     ("funding", {"appropriation": "1.895bn", "as_of": "2022-07-15"}),
     ("incentive", {"untrusted": "Huawei", "as_of": AS_OF, "premium": 0.2}),
     ("explain", {}),
+    ("brief", {"countries": "DE,IT", "draws": 2, "scale": 0.002, "untrusted": "huawei; zte"}),
 ]
 
 
@@ -100,14 +101,14 @@ def faces(tmp_path_factory):
     runner = CliRunner()
     cli_out = []
     for question, params in CASES:
-        snap = {} if question in ("compare", "funding") else {"snapshot": "de"}
+        snap = {} if question in ("compare", "funding", "brief") else {"snapshot": "de"}
         res = runner.invoke(cli, ["-w", str(path), *cli_args(question, {**snap, **params})], catch_exceptions=False)
         cli_out.append((res.exit_code, res.stdout))
     app = create_app(config=ServiceConfig(workspace=path, warm=False, auth_failures="100000/minute"))
     rest_out = []
     with TestClient(app) as client:
         for question, params in CASES:
-            snap = {} if question in ("compare", "funding") else {"snapshot": "de"}
+            snap = {} if question in ("compare", "funding", "brief") else {"snapshot": "de"}
             r = client.post(f"/api/questions/{question}?wait=300", json={**snap, **params},
                             headers={"Authorization": f"Bearer {token}"})
             rest_out.append((r.status_code, r.text))
@@ -122,8 +123,8 @@ def test_every_registered_question_is_asked_here():
 @pytest.mark.parametrize("i", range(len(CASES)), ids=[f"{q}-{i}" for i, (q, _) in enumerate(CASES)])
 def test_python_cli_and_rest_give_the_same_answer(faces, i):
     question, params = CASES[i]
-    snap = {} if question in ("compare", "funding") else {"snapshot": "de"}
-    nets = faces["nets"] if question == "compare" else (faces["nets"]["de"] if snap else None)
+    snap = {} if question in ("compare", "funding", "brief") else {"snapshot": "de"}
+    nets = faces["nets"] if question in ("compare", "brief") else (faces["nets"]["de"] if snap else None)
     py = _plain(cleanpath.ask(question, nets, **params).to_dict())
     code, out = faces["cli"][i]
     assert code == 0, out

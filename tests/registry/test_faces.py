@@ -130,7 +130,8 @@ def small_workspace(tmp_path_factory):
 @pytest.mark.parametrize("name", list(QUESTIONS))
 def test_json_on_stdout_parses_for_every_question(small_workspace, name):
     """stdout carries the result only: no solver banner, no progress, no warnings (a real process)."""
-    args = {"compare": ["main", "other"], "outage": ["--vendor", "huawei"]}.get(name, [])
+    args = {"compare": ["main", "other"], "outage": ["--vendor", "huawei"],
+            "brief": ["--countries", "DE", "--draws", "1", "--scale", "0.002"]}.get(name, [])
     proc = subprocess.run([sys.executable, "-m", "cleanpath.cli.main", "-w", str(small_workspace), name, *args,
                            "--format", "json"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr

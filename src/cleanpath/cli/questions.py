@@ -162,7 +162,7 @@ def _executor(spec: QuestionSpec, values: dict[str, Any]) -> Iterator:
         from cleanpath.analysis.outage import process_map
 
         yield process_map(values["workers"])
-    elif spec.name == "exposure":
+    elif spec.name in ("exposure", "brief"):
         from cleanpath.scale.executor import get_executor
 
         with get_executor(values.get("executor") or "local", values.get("scheduler"),

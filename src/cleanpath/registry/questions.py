@@ -380,6 +380,31 @@ def _explain(a: Ask) -> Result:
     return run_explain(a.net, target=target)
 
 
+def _brief(a: Ask) -> Result:
+    from cleanpath.brief import DEFAULT_COUNTRIES, run_brief
+
+    networks: dict[str, Network] = {}
+    problems = ProblemCollector("request" if a.face == "rest" else None)
+    for name in a.values.get("snapshots") or []:
+        net = a.nets[name]
+        countries = sorted(set(net.operators["country"].dropna().astype(str)))
+        if len(countries) != 1:
+            problems.add(f"the brief takes one country per snapshot; {name!r} has "
+                         f"{', '.join(countries) or 'no country'}", column="snapshots", value=name)
+        elif countries[0] in networks:
+            problems.add(f"two snapshots for {countries[0]}", column="snapshots", value=name)
+        else:
+            networks[countries[0]] = net
+    problems.raise_if_any()
+    countries = a.values.get("countries")
+    if countries is None:
+        countries = a.resolved("countries", sorted(networks) if networks else list(DEFAULT_COUNTRIES))
+    spec = a.values.get("untrusted")
+    return run_brief(countries=countries, draws=a["draws"], scale=a["scale"], seed=a["seed"],
+                     networks=networks or None, untrusted=None if spec is None else str(spec),
+                     executor=a.executor, on_progress=a.on_progress, as_of=_as_of(a), aid_years=a["aid_years"])
+
+
 def _outage_by_domain(r: Result) -> pd.DataFrame | None:
     lost = r.summary.get("lost_by_domain") or {}
     return pd.DataFrame({"domain": list(lost), "lost": [float(v) for v in lost.values()]}) if lost else None
@@ -416,6 +441,48 @@ EXPLAIN = QuestionSpec(
             TableSpec("elements", "The site's elements and why each serves or not")),
     headline=("kind", "serves", "first_broken"),
     dashboard="explain")
+
+BRIEF = QuestionSpec(
+    "brief", "The allies brief: each country's US installations, what serves them, what it would cost.",
+    "For each country (generated networks, K draws for uncertainty, or given snapshots) with the shipped "
+    "US installations as sensitive sites, with 90 % intervals over the draws: the untrusted share of the "
+    "RAN and core serving each installation; whether each has a clean path on each operator; what a "
+    "hostile vendor could read of its traffic; the cost of cleaning the base-serving networks (exact "
+    "remediation) against full compliance with the country's own policy pack; and the aid per year "
+    "that makes removal break even for the operators. Countries and draws run on the executor "
+    "(processes locally, or Dask), with the same results either way.",
+    (Param("countries", "list", "Countries (ISO 3166-1 alpha-2), comma-separated.",
+           default=Auto("AU,CA,DE,GB,IT,JP,KR (with --snapshots: their countries)"), max_items=30,
+           metavar="CC[,CC...]"),
+     Param("draws", "int", "Generated networks per country; the intervals are over them.", default=20, min=1,
+           max=200, metavar="K"),
+     Param("scale", "float", "Share of each country's real cell-site count to generate.", default=1.0, min=0,
+           min_open=True, max=5),
+     Param("seed", "int", "Base seed; each country and draw gets its own seed from it.", default=0, min=0,
+           max=2**32 - 1),
+     Param("snapshots", "snapshots", "Use these snapshots as countries' networks (one country each, one draw).",
+           max_items=30, max_length=64, metavar="NAME[,NAME...]"),
+     UNTRUSTED, AS_OF,
+     Param("aid_years", "int", "Years over which the operators' break-even cost is spread as aid.", default=5,
+           min=1, max=50, unit="years"),
+     Param("executor", "choice", "Where countries and draws run: this process, worker processes, or Dask.",
+           default="local", choices=("local", "processes", "dask"), faces=frozenset({"cli"})),
+     Param("scheduler", "text", "Dask scheduler address (tcp://host:8786); without it --executor dask starts "
+                                "a local cluster.", faces=frozenset({"cli"}), metavar="ADDRESS"),
+     Param("workers", "int", "Processes for --executor processes, or a local Dask cluster.",
+           default=Auto("one per core"), min=1, max=256, faces=frozenset({"cli"}))),
+    _brief,
+    tables=(TableSpec("countries", "Per country: medians and 90 % intervals"),
+            TableSpec("installations", "Per US installation: what serves it, what could read it"),
+            TableSpec("clean_paths", "Clean path of each installation per operator (share of draws)"),
+            TableSpec("draws", "Every draw's figures (to audit the intervals)")),
+    headline=("countries", "installations", "installations_without_clean_path"),
+    charts=(ChartSpec("Aid per year to break even, by country (USD, median)", "bar", "country",
+                      ("aid_per_year_median_usd",), table="countries"),
+            ChartSpec("Untrusted share of the RAN serving the US installations (median)", "bar", "country",
+                      ("base_ran_untrusted_median_share",), table="countries", colour="#d62828")),
+    suite={"countries": ["DE", "IT"], "draws": 3, "scale": 0.005},
+    dashboard="brief")
 
 QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
     QuestionSpec(
@@ -677,6 +744,7 @@ QUESTIONS: dict[str, QuestionSpec] = {q.name: q for q in (
                           table="operators"),),
         dashboard="incentive"),
     EXPLAIN,
+    BRIEF,
 )}
 
 

@@ -1,4 +1,5 @@
-// The dashboard's question panels: clean path, exposure, audit timeline, compare, funding, incentive, explain.
+// The dashboard's question panels: clean path, exposure, audit timeline, compare, funding, incentive, explain,
+// brief.
 //
 // Each panel fetches when its tab is first opened for a snapshot (never at page load, so a national
 // network's map is not kept waiting), and again when its form is submitted. Analysts run the
@@ -493,6 +494,45 @@ export function installPanels(ctx) {
 
   onOpen.explain = () => loadExplain(true);
 
+  // --- brief (several countries; not tied to the open snapshot) --------------------------------------------
+
+  $("brief-form").addEventListener("submit", (e) => { e.preventDefault(); loadBrief(true); });
+
+  // "median (p05–p95)" of a countries row, for a metric stem and unit
+  const interval = (row, stem, unit, fmt) => {
+    const [lo, mid, hi] = ["p05", "median", "p95"].map((q) => row[`${stem}_${q}_${unit}`]);
+    if (mid === null || mid === undefined) return "–";
+    return lo === hi ? fmt(mid) : `${fmt(mid)} (${fmt(lo)}–${fmt(hi)})`;
+  };
+
+  async function loadBrief(run) {
+    const params = formParams($("brief-form"));
+    setText("brief-summary", run ? "Building each country's networks and asking them (this can take minutes)…" : "Loading the brief…");
+    try {
+      const r = await obtain("brief", params, { run, snapshot: undefined });
+      if (!r) { setText("brief-summary", "No brief has been run yet (an analyst can run one)."); return; }
+      const s = r.result.summary;
+      const rows = await all(r.id, "countries");
+      state.brief = { id: r.id, summary: s, rows };
+      setText("brief-summary", el("span", {}, el("b", { id: "brief-installations" }, num(s.installations)),
+        ` US installations in ${s.countries.join(", ")}; `, el("b", { id: "brief-unclean" }, num(s.installations_without_clean_path)),
+        " without a clean path on any operator in most draws. Intervals: ", s.interval, "."));
+      $("brief-chart").replaceChildren(hbars(rows.map((c) => ({ label: c.country, value: c.aid_per_year_median_usd ?? 0,
+        title: `${c.country}: ${money(c.aid_per_year_median_usd)} a year` })),
+      { fmt: money, labelWidth: 40, ariaLabel: "Aid per year to break even, by country (median)" }));
+      dataTable($("brief-table"), rows, [{ key: "country", label: "country" }, { key: "draws", label: "draws", fmt: "num" },
+        { key: "ran", label: "untrusted RAN serving the bases", value: (c) => interval(c, "base_ran_untrusted", "share", pct) },
+        { key: "core", label: "untrusted core", value: (c) => interval(c, "base_core_untrusted", "share", pct) },
+        { key: "read", label: "base traffic a hostile vendor could read", value: (c) => interval(c, "base_intercept", "share", pct) },
+        { key: "fix", label: "clean the bases' networks", value: (c) => interval(c, "base_fix_cost", "usd", money) },
+        { key: "national", label: "full national compliance", value: (c) => interval(c, "national_compliance_cost", "usd", money) },
+        { key: "aid", label: "aid per year", value: (c) => interval(c, "aid_per_year", "usd", money) }],
+      { key: (c) => c.country });
+    } catch (err) { error("brief-summary", err); }
+  }
+
+  onOpen.brief = () => loadBrief(false);
+
   return {
     loadCleanPath,
     /** A tab was opened: load its panel once per snapshot. */
@@ -504,10 +544,10 @@ export function installPanels(ctx) {
     /** A new snapshot: forget what the panels showed. */
     reset() {
       loaded.clear();
-      state.exposure = state.timeline = state.compare = state.incentive = state.explain = null;
+      state.exposure = state.timeline = state.compare = state.incentive = state.explain = state.brief = null;
       for (const id of ["exp-cards", "exp-vendors", "tl-chart", "cmp-cards", "inc-cards", "inc-chart", "cp-cards", "cp-bound",
         "cp-detail", "fund-cards", "fund-factors"]) $(id).replaceChildren();
-      for (const id of ["exp-table", "tl-table", "cmp-domops", "cmp-vendors", "cmp-findings", "inc-table", "cp-table", "cp-fix", "why-table"]) {
+      for (const id of ["exp-table", "tl-table", "cmp-domops", "cmp-vendors", "cmp-findings", "inc-table", "cp-table", "cp-fix", "why-table", "brief-table"]) {
         $(id).tHead.replaceChildren();
         $(id).tBodies[0].replaceChildren();
       }
