@@ -8,7 +8,8 @@
 
 Reports the wall time, CPU time of this process and its children, the peak of the summed RSS of
 this process and every descendant (sampled every 0.2 s with psutil, so Dask and pool workers are
-counted) and the 1-minute load average before and after. With ``--per-task`` every (country, draw)
+counted), the CPU time of the whole process tree (``cpu_seconds_tree``, what the work costs
+whatever else the machine runs) and the 1-minute load average before and after. With ``--per-task`` every (country, draw)
 runs once in this process with its own timing, to extrapolate to K draws. Targets (issue 15):
 seven countries at full scale with K=20 in at most 10 minutes on 2 cores, peak at most 4 GB.
 """
@@ -36,6 +37,7 @@ class TreeRss:
     def __init__(self, every: float = 0.2) -> None:
         self.every = every
         self.peak = 0
+        self.cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
@@ -45,9 +47,17 @@ class TreeRss:
         for p in [me, *me.children(recursive=True)]:
             try:
                 total += p.memory_info().rss
+                c = p.cpu_times()
+                # a descendant's CPU time as last seen (workers exit before the end)
+                self.cpu[p.pid] = c.user + c.system + getattr(c, "children_user", 0) + getattr(c, "children_system", 0)
             except psutil.Error:
                 pass
         return total
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of this process and every descendant seen."""
+        return float(sum(self.cpu.values()))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -122,6 +132,7 @@ def main() -> int:
                 ex.close()
         rec["seconds_with_executor_start"] = round(time.perf_counter() - t_start, 2)
         rec["peak_tree_rss_mb"] = round(m.peak / 2**20)
+        rec["cpu_seconds_tree"] = round(m.cpu_seconds, 1)
         rec["elements_per_draw"] = {c: int(r.tables["draws"].query("country == @c")["elements"].median())
                                     for c in countries}
     rec["load_after"] = os.getloadavg()[0]
