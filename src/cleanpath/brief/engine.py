@@ -316,8 +316,26 @@ def brief_draw(item: tuple) -> dict[str, Any]:
         "break_even_subsidy_share": float(inc.summary["break_even_subsidy_share"]),
         "aid_per_year_usd": comp / aid_years,
     }
-    return {"country": country, "draw": draw, "seed": seed, "elements": int(idx.n), "packs": packs,
-            "national": national, "installations": installations, "clean_paths": clean_paths, "notes": notes}
+    result = {"country": country, "draw": draw, "seed": seed, "elements": int(idx.n), "packs": packs,
+              "national": national, "installations": installations, "clean_paths": clean_paths, "notes": notes}
+    del net, idx, base, is_bad, ran, core, shares, out
+    _release_memory()
+    return result
+
+
+def _release_memory() -> None:
+    """Free a draw's network before the worker takes the next one.
+
+    A network and its cached indexes refer to each other (``Network.cache``), so they wait for the
+    cycle collector; without an explicit collection a worker grew by about 0.6 GB per full-scale
+    task. Arrow's pool keeps freed pages too; they are handed back.
+    """
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
 
 
 # ------------------------------------------------------------------------------------------------
