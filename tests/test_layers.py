@@ -39,3 +39,14 @@ def test_architecture_doc_lists_the_enforced_layers_in_order():
         assert m, f"docs/architecture.md does not name the layer {first}"
         positions.append(m.start())
     assert positions == sorted(positions), "docs/architecture.md lists the layers in another order"
+
+
+def test_tests_mirror_the_package():
+    """tests/ has one folder per folder of src/cleanpath/ (and only those), so a module's tests are
+    where its path says."""
+    pkg = ROOT / "src" / "cleanpath"
+    src_folders = {p.parent.name for p in pkg.glob("*/__init__.py")} - {"data"}
+    test_folders = {p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and p.name not in ("data", "__pycache__")}
+    assert test_folders <= src_folders, f"tests/ folders with no package: {sorted(test_folders - src_folders)}"
+    loose = sorted(p.name for p in (ROOT / "tests").glob("test_*.py") if p.name != "test_layers.py")
+    assert loose == [], f"test modules outside a mirrored folder: {loose}"
