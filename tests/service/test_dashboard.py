@@ -458,14 +458,18 @@ def test_clean_path_panel_lists_pairs_and_highlights_a_path(page, server, net):
 
     open_panel(page, server, "cleanpath")
     wait(page, "window.cleanpath.state.cleanPath && document.querySelectorAll('#cp-table tbody tr').length > 0")
-    want = run_clean_path(net, shared=True)
+    want = run_clean_path(net, shared=True, time_limit=600)
     s, cp = want.summary, want.tables["clean_path"]
     check_card(page, "cp-pairs-needing-fix", s["pairs_needing_fix"], count)
     check_card(page, "cp-independent", s["remediation_total_independent"], money)
-    check_card(page, "cp-shared-cost", s["shared_fix_cost"], money)
-    check_card(page, "cp-lower-bound", s["shared_fix_lower_bound"], money)
-    assert float(page.get_attribute("#cp-ratio", "data-value")) == s["shared_fix_ratio_bound"]
-    assert page.inner_text("#cp-bound-text") == s["shared_fix_bound"]
+    # the shared fix is a MILP with a time limit: on a busy machine the server's answer may be the best
+    # known one, so its cards are checked against what the server returned, and that against the optimum
+    got = page.evaluate("window.cleanpath.state.cleanPath.summary")
+    check_card(page, "cp-shared-cost", got["shared_fix_cost"], money)
+    check_card(page, "cp-lower-bound", got["shared_fix_lower_bound"], money)
+    assert got["shared_fix_cost"] >= s["shared_fix_cost"] - 1e-6 and got["shared_fix_lower_bound"] <= s["shared_fix_cost"] + 1e-6
+    assert float(page.get_attribute("#cp-ratio", "data-value")) == got["shared_fix_ratio_bound"]
+    assert page.inner_text("#cp-bound-text") == got["shared_fix_bound"]
     rows = rows_of(page, "cp-table")
     assert len(rows) == len(cp) > 0
     blocked = cp[~cp["clean"].astype(bool) & (cp["reason"] != NO_COVERAGE)]

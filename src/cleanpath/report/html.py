@@ -48,12 +48,12 @@ section{background:#fff;border:1px solid #e1e4e8;border-radius:8px;margin:16px 0
 h2{font-size:20px;margin:2px 0 2px}h3{font-size:14px;margin:16px 0 6px;color:#334}
 p.lead{font-size:15px;margin:6px 0 10px}p.sub{color:#667;font-size:12.5px;margin:0 0 8px}
 p.intro{font-size:14px;margin:10px 0}
-.cards{display:grid;grid-template-columns:1fr 1fr;gap:10px}
-.card{border:1px solid #e3e6ea;border-left:5px solid #8a94a0;border-radius:6px;padding:8px 12px;break-inside:avoid}
+.cards{display:grid;grid-template-columns:1fr 1fr;gap:6px}
+.card{border:1px solid #e3e6ea;border-left:5px solid #8a94a0;border-radius:6px;padding:5px 10px;break-inside:avoid}
 .card.bad{border-left-color:#c1121f}.card.good{border-left-color:#2a9d8f}
 .card h3{margin:0 0 2px;font-size:13px;color:#445}.card h3 a{color:inherit;text-decoration:none}
 .fig{font-size:22px;font-weight:700;line-height:1.15}.fig small{font-size:12px;font-weight:500;color:#556;margin-left:6px}
-.card p{margin:3px 0 0;font-size:12.5px}
+.card p{margin:2px 0 0;font-size:12px}
 .bad .fig{color:#a4161a}.good .fig{color:#1f7a6f}
 .tiles{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0 4px}
 .tile{background:#f3f5f8;border-radius:6px;padding:5px 10px;min-width:120px}
