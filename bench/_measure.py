@@ -43,3 +43,18 @@ def machine(packages: tuple[str, ...] = ("numpy", "pandas", "pyarrow", "duckdb",
             "cores": os.cpu_count(),
             "memory_gb": round(int(mem.split()[0]) / 2**20, 1) if mem else None,
             "python": platform.python_version(), "os": platform.platform(), **versions}
+
+
+def median_seconds(fn, repeat: int, *, warm: bool = False) -> float:
+    """Median wall seconds of ``repeat`` calls of ``fn`` (after one untimed call with ``warm``)."""
+    import statistics
+    import time
+
+    if warm:
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)

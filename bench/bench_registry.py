@@ -12,23 +12,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
-import time
 
-from _measure import machine, peak_rss_mb
+from _measure import machine, median_seconds, peak_rss_mb
 
 import cleanpath
 from cleanpath.demo import build_example
-
-
-def median_seconds(fn, repeat: int) -> float:
-    fn()  # warm: indexes built once per snapshot
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -60,7 +48,7 @@ def main() -> None:
     print("| question | direct, s | through the registry, s | overhead |")
     print("|---|---:|---:|---:|")
     for name, direct, via in cases:
-        d, r = median_seconds(direct, args.repeat), median_seconds(via, args.repeat)
+        d, r = median_seconds(direct, args.repeat, warm=True), median_seconds(via, args.repeat, warm=True)
         print(f"| {name} | {d:.3f} | {r:.3f} | {r - d:+.3f} s ({(r / d - 1) * 100:+.0f} %) |")
     print(f"peak RSS {peak_rss_mb():.0f} MB")
 

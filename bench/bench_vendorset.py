@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import time
 
-from _measure import machine, peak_rss_mb
+from _measure import machine, median_seconds, peak_rss_mb
 
 import cleanpath
 from cleanpath.build.synthetic import synthetic_network
@@ -29,12 +28,7 @@ SETTINGS = ["default", "Huawei, zte", "Huawei Technologies Co., Ltd.; ZTE Corp",
 
 
 def _median(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_seconds(fn, repeat)
 
 
 def main() -> None:
