@@ -290,6 +290,10 @@ def test_results_are_cached_and_readable_by_viewers(env):
     assert again.headers["x-result-id"] == rid and again.content == first.content
     other = c.post("/api/questions/outage?wait=120", json={**body, "mode": "compromise"}, headers=env["h"]["analyst"])
     assert other.headers["x-result-id"] != rid
+    # an older spelling is the same question: the same cached answer, stored under the current name
+    same = c.post("/api/questions/outage?wait=120", json={**body, "mode": "kill"}, headers=env["h"]["analyst"])
+    assert same.headers["x-cache"] == "hit" and same.headers["x-result-id"] == other.headers["x-result-id"]
+    assert same.json()["params"]["mode"] == "kill" and "compromise" not in same.text
     listed = c.get("/api/results", params={"snapshot": "de", "question": "outage"}, headers=env["h"]["viewer"]).json()
     mine = [e for e in listed["results"] if e["result_id"] == rid]
     assert len(mine) == 1 and mine[0]["params"]["vendor"] == "nokia,ericsson" and mine[0]["ran_by"] == "test-analyst"

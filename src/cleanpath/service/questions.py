@@ -59,20 +59,31 @@ class Question:
 
 def _question(spec: QuestionSpec) -> Question:
     dates = [p.name for p in spec.params_for("rest") if p.kind == "date" and isinstance(p.default, Auto)]
+    aliased = {p.name: p.value_aliases for p in spec.params_for("rest") if p.value_aliases}
 
     def snapshots(p: BaseModel) -> tuple[str, ...]:
         values = p.model_dump()
         return tuple(spec.snapshot_names({s: spec.param(s).convert(values.get(s)) for s in spec.snapshot_params}))
 
+    def canonical(p: BaseModel, **dump: Any) -> dict[str, Any]:
+        # An older spelling asks the same question: one cache entry, one answer (no note about a
+        # spelling somebody else used), and stored params that a viewer looks results up by in the
+        # names the dashboard uses (``mode=disable`` is ``mode=fail``).
+        d = p.model_dump(**dump)
+        for name, aliases in aliased.items():
+            if isinstance(d.get(name), str):
+                d[name] = aliases.get(d[name].strip(), d[name])
+        return d
+
     def normalise(p: BaseModel) -> dict[str, Any]:
-        d = p.model_dump(mode="json")
+        d = canonical(p, mode="json")
         for name in dates:
             if d.get(name) is None and not (spec.name == "audit" and d.get("timeline")):
                 d[name] = dt.date.today().isoformat()
         return d
 
     def run(nets: Mapping[str, Network], p: BaseModel) -> Result:
-        return ask(spec, nets, p.model_dump(exclude_none=True), face="rest")
+        return ask(spec, nets, canonical(p, exclude_none=True), face="rest")
 
     return Question(spec.name, question_model(spec), spec.title, snapshots, normalise, run, spec)
 
