@@ -51,6 +51,8 @@ class ProblemModel(BaseModel):
     line: int | None = None
     column: str | int | None = None
     value: str | None = None
+    sheet: str | None = Field(None, description="Imports only: the workbook sheet of a problem in an Excel file "
+                                                "(``file`` is then ``book.xlsx:Sheet``).")
 
 
 class ErrorModel(BaseModel):
@@ -315,19 +317,32 @@ def build_router() -> APIRouter:
         payload = svc.reads.get(svc.map_key(name, trust)) or await run_in_threadpool(svc.map_read, name, trust)
         return send(request, payload)
 
-    @r.post("/snapshots/{name}/import", summary="Import uploaded files into a snapshot, all or nothing (admin).",
-            responses=_ok(ResultModel) | _errors(401, 403, 409, 413, 422),
+    @r.post("/snapshots/{name}/import", summary="Import uploaded files into a snapshot, all or nothing, or check "
+                                                "them (dry_run) (admin).",
+            description="Multipart form. `files`: one or more files of the `format`. `mapping`: for the `mapped` "
+                        "format (any CSV or Excel export), the YAML mapping that reads them onto the model tables "
+                        "(docs/mapping.md); its `file:` entries name the uploads by file name. `replace`: start "
+                        "the snapshot afresh (default: add to it; rows already there with the same values are "
+                        "skipped, the same id with other values is a problem). `dry_run`: read and validate "
+                        "everything exactly as the import would, write nothing, and answer what would land: rows "
+                        "per table, operators and vendors found, the first rows of each table. Problems are a "
+                        "422 listing each with its file (and `sheet`), line (row), column and value; then "
+                        "nothing was written.",
+            responses=_ok(ResultModel, "What landed, or with dry_run what would land (nothing is written).")
+            | _errors(401, 403, 409, 413, 422),
             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                 "type": "object", "required": ["format", "files"],
                 "properties": {
                     "format": {"type": "string", "enum": list(IMPORTERS)},
                     "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
                     "replace": {"type": "boolean", "default": False},
+                    "dry_run": {"type": "boolean", "default": False},
                     "vendor": {"type": "string"}, "operator_id": {"type": "string"},
                     "country": {"type": "string"},
                     "kind": {"type": "string", "enum": list(SENSITIVE_KINDS)},
                     "radius_m": {"type": "number"},
-                    "vendor_map": {"type": "string", "format": "binary"}}}}}}})
+                    "vendor_map": {"type": "string", "format": "binary"},
+                    "mapping": {"type": "string", "format": "binary"}}}}}}})
     async def import_files(request: Request, name: str, _p: Principal = admin) -> Response:
         # The body is read here, after the token check, so nobody without an admin token can make
         # the server spool an upload to disk; the size limit is enforced while it streams in.
@@ -337,17 +352,25 @@ def build_router() -> APIRouter:
         async with request.form(max_files=200, max_fields=50) as form:
             fields = _import_fields(form)
             uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
-            vendor_map = form.get("vendor_map")
-            note(request, "import", snapshot=name, params={**fields, "files": [f.filename for f in uploads]})
-            if not uploads:
-                raise ValidationError(Problem("no files uploaded: send one or more 'files' parts", file="request",
-                                              column="files"))
+            vendor_map, mapping = form.get("vendor_map"), form.get("mapping")
+            note(request, "import-check" if fields["dry_run"] else "import", snapshot=name,
+                 params={**fields, "files": [f.filename for f in uploads]})
+            _check_parts(fields["format"], uploads, mapping)
             with tempfile.TemporaryDirectory(prefix="cleanpath-upload-") as tmp:
-                paths = [await run_in_threadpool(_save, f, Path(tmp), i) for i, f in enumerate(uploads)]
-                options = {k: v for k, v in fields.items() if k not in ("format", "replace") and v is not None}
-                if isinstance(vendor_map, UploadFile):
-                    options["vendor_map"] = await run_in_threadpool(_save, vendor_map, Path(tmp), len(paths))
-                res = await run_in_threadpool(_ingest, svc, name, fields["format"], paths, fields["replace"], options)
+                folder = Path(tmp)
+                paths = [await run_in_threadpool(_save, f, folder, i) for i, f in enumerate(uploads)]
+                options = {k: v for k, v in fields.items()
+                           if k not in ("format", "replace", "dry_run") and v is not None}
+                for i, (key, part) in enumerate((("vendor_map", vendor_map), ("mapping", mapping))):
+                    if isinstance(part, UploadFile):
+                        options[key] = await run_in_threadpool(_save, part, folder, len(paths) + i)
+                try:
+                    res = await run_in_threadpool(_ingest, svc, name, fields["format"], paths, fields["replace"],
+                                                  options, fields["dry_run"])
+                except ValidationError as e:
+                    # in the uploader's terms: the upload's own name, never the server's temporary path
+                    return _problems_response(e, folder)
+                res.summary["warnings"] = [_unspool(w, folder) for w in res.summary["warnings"]]
         return send(request, Payload(dumps(res.to_dict())))
 
     # -- policy packs ------------------------------------------------------------------------------------
@@ -612,9 +635,12 @@ def _import_fields(form) -> dict[str, Any]:
     if fmt not in IMPORTERS:
         problems.append(Problem(f"format must be one of {', '.join(IMPORTERS)}", file="request", column="format",
                                 value=fmt))
-    replace_text = (text("replace") or "false").lower()
-    if replace_text not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-        problems.append(Problem("replace must be true or false", file="request", column="replace", value=replace_text))
+    flags = {}
+    for key in ("replace", "dry_run"):
+        flag = (text(key) or "false").lower()
+        if flag not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            problems.append(Problem(f"{key} must be true or false", file="request", column=key, value=flag))
+        flags[key] = flag in ("true", "1", "yes", "on")
     kind = text("kind")
     if kind is not None and kind not in SENSITIVE_KINDS:
         problems.append(Problem(f"kind must be one of {', '.join(SENSITIVE_KINDS)}", file="request", column="kind",
@@ -631,8 +657,53 @@ def _import_fields(form) -> dict[str, Any]:
                                     file="request", column="radius_m", value=radius))
     if problems:
         raise ValidationError(problems)
-    return {"format": fmt, "replace": replace_text in ("true", "1", "yes", "on"), "vendor": text("vendor"),
+    return {"format": fmt, "replace": flags["replace"], "dry_run": flags["dry_run"], "vendor": text("vendor"),
             "operator_id": text("operator_id"), "country": text("country"), "kind": kind, "radius_m": radius_m}
+
+
+def _check_parts(fmt: str, uploads: list, mapping) -> None:
+    """422 unless the files are there and a mapping comes exactly with the ``mapped`` format."""
+    problems = []
+    if not uploads:
+        problems.append(Problem("no files uploaded: send one or more 'files' parts", file="request", column="files"))
+    has_mapping = isinstance(mapping, UploadFile)
+    if fmt == "mapped" and not has_mapping:
+        problems.append(Problem("the mapped format needs a 'mapping' part: the YAML file that reads the uploads "
+                                "onto the model tables (docs/mapping.md)", file="request", column="mapping"))
+    elif fmt != "mapped" and (has_mapping or mapping is not None):
+        problems.append(Problem(f"a mapping goes with the mapped format only, not {fmt}", file="request",
+                                column="mapping"))
+    if problems:
+        raise ValidationError(problems)
+
+
+def _upload_name(text: str | None, folder: Path) -> str | None:
+    """``/tmp/cleanpath-upload-x/003/sites.csv:Sheet`` -> ``sites.csv:Sheet`` (the name as uploaded)."""
+    if text is None:
+        return None
+    return re.sub(re.escape(str(folder)) + r"/\d{3}/", "", text)
+
+
+def _unspool(text: str, folder: Path) -> str:
+    return _upload_name(text, folder) or ""
+
+
+def _problems_response(e: ValidationError, folder: Path) -> Response:
+    """The 422 of an import: every problem with the uploaded file's name, and its sheet split off."""
+    from cleanpath.io.mapped import EXCEL_SUFFIXES
+
+    problems = []
+    for p in e.problems:
+        d = p.to_dict()
+        d["file"] = _upload_name(p.file, folder)
+        d["reason"] = _unspool(p.reason, folder)
+        head, _, tail = (d["file"] or "").rpartition(":")
+        d["sheet"] = tail if head.lower().endswith(EXCEL_SUFFIXES) else None
+        problems.append(d)
+    body_ = {"error": "validation", "message": problems[0]["reason"] if problems else "invalid input",
+             "problems": problems, "truncated": e.truncated}
+    return Response(dumps(jsonable(body_)), status_code=422, media_type="application/json",
+                    headers={"Cache-Control": "no-store"})
 
 
 def _save(upload: UploadFile, folder: Path, index: int) -> Path:
@@ -670,20 +741,43 @@ def _element_places(svc: Service, name: str, ids: list[str]) -> dict[str, Any]:
     return jsonable({"snapshot": name, "elements": out.to_dict("list"), "missing": [i for i in ids if i not in found]})
 
 
-def _ingest(svc: Service, name: str, fmt: str, paths: list[Path], replace: bool, options: dict[str, Any]) -> Result:
-    """Import under the workspace lock, then forget what was computed from the old snapshot."""
+def _ingest(svc: Service, name: str, fmt: str, paths: list[Path], replace: bool, options: dict[str, Any],
+            dry_run: bool = False) -> Result:
+    """Import under the workspace lock, then forget what was computed from the old snapshot.
+
+    With ``dry_run`` nothing is written (and nothing forgotten): the result says what would land,
+    per table (``tables``: rows, rows skipped as already there, rows after), which operators and
+    vendors the files bring, and the first rows of each table (``first_<table>``).
+    """
     from cleanpath.store.ingest import ingest
 
     with svc.lock:
         try:
-            rep = ingest(svc.ws, fmt, paths, snapshot=name, replace=replace, **options)
+            rep = ingest(svc.ws, fmt, paths, snapshot=name, replace=replace, dry_run=dry_run, **options)
         finally:
-            svc.forget(name)
+            if not dry_run:
+                svc.forget(name)
     shown = {k: (v.name if isinstance(v, Path) else v) for k, v in options.items()}
-    return Result("import", rep.snapshot,
-                  params={"format": fmt, "paths": [p.name for p in paths], "replace": replace, **shown},
-                  summary={"added": rep.added, "totals": rep.totals, "unknown_vendors": rep.unknown_vendors,
-                           "warnings": rep.warnings},
-                  tables={"tables": pd.DataFrame({"table": list(rep.totals),
-                                                  "added": [rep.added.get(t, 0) for t in rep.totals],
-                                                  "rows": list(rep.totals.values())})})
+    params = {"format": fmt, "paths": [p.name for p in paths], "replace": replace, "dry_run": dry_run, **shown}
+    summary = {"dry_run": dry_run, "written": rep.written, "mode": rep.mode, "added": rep.added,
+               "skipped": rep.skipped, "totals": rep.totals, "unknown_vendors": rep.unknown_vendors,
+               "warnings": rep.warnings}
+    tables = {"tables": pd.DataFrame({"table": list(rep.totals),
+                                      "added": [rep.added.get(t, 0) for t in rep.totals],
+                                      "skipped": [rep.skipped.get(t, 0) for t in rep.totals],
+                                      "rows": list(rep.totals.values())})}
+    if dry_run:
+        summary |= _found(rep.incoming)
+        tables |= {f"first_{t}": df for t, df in rep.preview.items()}
+    return Result("import", rep.snapshot, params=params, summary=summary, tables=tables)
+
+
+def _found(incoming: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """Operators and vendors the incoming rows bring: operator ids (from the operators and sites
+    tables) and elements per vendor (catalogue names), most elements first."""
+    ops = pd.concat([incoming[t]["operator_id"].astype(object) for t in ("operators", "sites") if t in incoming],
+                    ignore_index=True) if any(t in incoming for t in ("operators", "sites")) else pd.Series([], dtype=object)
+    vendors = (incoming["elements"]["vendor"].astype(object).fillna("unknown").value_counts()
+               if "elements" in incoming else pd.Series([], dtype="int64"))
+    return {"operators": sorted(str(o) for o in ops.dropna().unique()),
+            "vendors": {str(k): int(v) for k, v in vendors.items()}}

@@ -53,6 +53,9 @@ class ImportReport:
         snapshot cannot serve); also included in ``warnings``.
     preview
         Dry run only: the first :data:`PREVIEW_ROWS` incoming rows of each table, typed.
+    incoming
+        Dry run only: every incoming row that would land, per table, typed (vendor names
+        resolved); what the service's preview counts operators and vendors in.
     written
         False for a dry run (nothing was written).
     """
@@ -69,6 +72,7 @@ class ImportReport:
     diagnosis: list[str] = field(default_factory=list)
     preview: dict[str, pd.DataFrame] = field(default_factory=dict)
     written: bool = True
+    incoming: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def describe_snapshot(ws: Workspace, name: str) -> str:
@@ -201,12 +205,12 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
     if dry_run:
         added = {t: int(len(got.tables.get(t, ()))) - skipped.get(t, 0) for t in TABLES if t in got.tables}
         start = {t: len(getattr(base, t)) if base is not None else 0 for t in TABLES}
-        preview = {t: tables[t].iloc[start[t]:start[t] + PREVIEW_ROWS].reset_index(drop=True)
-                   for t in TABLES if t in got.tables}
+        incoming = {t: tables[t].iloc[start[t]:].reset_index(drop=True) for t in TABLES if t in got.tables}
+        preview = {t: df.iloc[:PREVIEW_ROWS] for t, df in incoming.items()}
         return ImportReport(snapshot, fmt, [str(p) for p in paths], added,
                             {t: int(len(df)) for t, df in tables.items()}, warnings,
                             {str(k): int(v) for k, v in net.unknown_vendors().items()}, mode, skipped, [],
-                            preview=preview, written=False)
+                            preview=preview, written=False, incoming=incoming)
     step("writing")
     info: SnapshotInfo = ws.write_network(
         snapshot, net, source=f"{fmt}: {', '.join(str(p) for p in paths)}"[:1000],
