@@ -28,6 +28,8 @@ from conftest import INSTALLATIONS, TOPOLOGYZOO
 
 EXAMPLES = Path(str(resources.files("cleanpath.data").joinpath("examples")))
 EXPORT, LINKS, MAPPING = "oss_export_de.csv", "oss_verbindungen_de.csv", "oss_export_de.map.yaml"
+#: Formats read from uploaded files, whose every option is a form field of the import route.
+UPLOAD_FORMATS = ("tables", "mapped", "topologyzoo", "opencellid", "cyclonedx", "sensitive")
 
 
 def _mapped_fixtures():
@@ -224,6 +226,28 @@ def test_dry_run_of_other_formats(env):
                          [("files", ("Dfn.gml", gml[: len(gml) // 2], "application/octet-stream"))]))
     assert all(x["file"] in (None, "Dfn.gml") for x in p) and any(x["file"] == "Dfn.gml" for x in p)
     assert snapshots(env)["dfn"] == before
+
+
+def test_import_formats_are_the_importers_with_their_options(env):
+    import inspect
+
+    from cleanpath.io.registry import IMPORTERS, importer
+
+    r = env["client"].get("/api/import-formats", headers=env["h"]["admin"])
+    assert r.status_code == 200, r.text
+    formats = {f["format"]: f for f in r.json()["formats"]}
+    assert list(formats) == list(IMPORTERS)
+    for fmt, f in formats.items():
+        kw = [n for n, p in inspect.signature(importer(fmt)).parameters.items() if p.kind is p.KEYWORD_ONLY]
+        if fmt in UPLOAD_FORMATS:  # every option the importer takes, in its order
+            assert [o["name"] for o in f["options"]] == kw, fmt
+        assert {o["name"] for o in f["options"]} <= set(kw) and f["help"], fmt
+    assert formats["mapped"]["options"] == [{"name": "mapping", "kind": "file", "accept": ".yaml,.yml",
+                                             "required": True, "help": formats["mapped"]["options"][0]["help"]}]
+    kind = next(o for o in formats["sensitive"]["options"] if o["name"] == "kind")
+    assert kind["kind"] == "choice" and "military" in kind["choices"]
+    for role in ("viewer", "analyst"):
+        assert env["client"].get("/api/import-formats", headers=env["h"][role]).status_code == 403
 
 
 @pytest.mark.parametrize("role", ["viewer", "analyst"])

@@ -147,6 +147,7 @@ MATRIX = [
     ("GET", "/api/snapshots/{name}/map", "viewer", {"name": "de"}),
     ("DELETE", "/api/snapshots/{name}", "admin", {"name": "no-such"}),
     ("POST", "/api/snapshots/{name}/import", "admin", {"name": "no-such", "files": {"format": (None, "tables")}}),
+    ("GET", "/api/import-formats", "admin", {}),
     ("GET", "/api/policies", "viewer", {}),
     ("GET", "/api/policies/{pack}", "viewer", {"pack": "uk-tsa"}),
     ("POST", "/api/questions/audit?wait=120", "analyst", {"json": {"snapshot": "de", "policy": "de-2024", "as_of": AS_OF}}),

@@ -317,6 +317,12 @@ def build_router() -> APIRouter:
         payload = svc.reads.get(svc.map_key(name, trust)) or await run_in_threadpool(svc.map_read, name, trust)
         return send(request, payload)
 
+    @r.get("/import-formats", summary="The import formats, what each reads and the options it takes, as the "
+                                      "dashboard's import screen offers them (admin).", responses=_errors(401, 403))
+    async def import_formats(request: Request, _p: Principal = admin) -> dict[str, Any]:
+        note(request, "import-formats")
+        return {"formats": describe_import_formats()}
+
     @r.post("/snapshots/{name}/import", summary="Import uploaded files into a snapshot, all or nothing, or check "
                                                 "them (dry_run) (admin).",
             description="Multipart form. `files`: one or more files of the `format`. `mapping`: for the `mapped` "
@@ -617,6 +623,62 @@ def check_map_trust(text: str | None) -> str | None:
 
 
 # --- import helpers ----------------------------------------------------------------------------------------
+
+#: What each import format reads, in a user's words (the dashboard's format picker shows it).
+IMPORT_FORMAT_HELP = {
+    "tables": "cleanpath's interchange files: one CSV or Parquet file per table, named after it "
+              "(sites.csv, elements.csv...), or a zip of them",
+    "mapped": "any CSV (any delimiter, decimal comma) or Excel export, read onto the model through a "
+              "YAML mapping (docs/mapping.md); the mapping names the files by file name",
+    "topologyzoo": "a Topology Zoo backbone: GML or GraphML",
+    "opencellid": "an OpenCelliD cell export: CSV, gzip or not",
+    "cyclonedx": "a CycloneDX 1.5/1.6 JSON bill of materials",
+    "sensitive": "sensitive sites: CSV, GeoJSON, GeoPackage, Shapefile or KML",
+}
+
+#: The form fields of the import route an importer's keyword arguments become: kind, help, and
+#: per format a different help where the option means something else there.
+IMPORT_OPTIONS: dict[str, dict[str, Any]] = {
+    "mapping": {"kind": "file", "accept": ".yaml,.yml", "required": True,
+                "help": "the YAML mapping: per model table its file or sheet, columns and values"},
+    "vendor": {"kind": "text", "help": "vendor for every element (default unknown)"},
+    "vendor_map": {"kind": "file", "accept": ".csv", "help": "CSV of node label or id -> vendor (columns: node, vendor)"},
+    "operator_id": {"kind": "text", "help": "operator id for the imported sites (default from the file)"},
+    "country": {"kind": "text", "pattern": "[A-Za-z]{2}", "help": "ISO 3166-1 alpha-2 country of the operator",
+                "help_by_format": {"opencellid": "keep only this country's cells (ISO 3166-1 alpha-2, by MCC)",
+                                   "sensitive": "country for rows that do not say (ISO 3166-1 alpha-2)"}},
+    "kind": {"kind": "choice", "choices": list(SENSITIVE_KINDS), "help": "kind for rows that do not say "
+                                                                          "(default military)"},
+    "radius_m": {"kind": "number", "unit": "m", "min": 0, "max": 2_000_000,
+                 "help": "radius for points that do not say (default 5000)"},
+}
+
+
+def describe_import_formats() -> list[dict[str, Any]]:
+    """Every import format with its help and options.
+
+    The options are the importer's own keyword arguments (read from its signature) that the import
+    route takes as form fields (:data:`IMPORT_OPTIONS`); others are for the CLI only.
+    """
+    import inspect
+
+    from cleanpath.io.registry import importer
+
+    out = []
+    for fmt in IMPORTERS:
+        func = importer(fmt)
+        sig = inspect.signature(func)
+        options = []
+        for n, prm in sig.parameters.items():
+            if prm.kind is not inspect.Parameter.KEYWORD_ONLY or n not in IMPORT_OPTIONS:
+                continue
+            spec = dict(IMPORT_OPTIONS[n])
+            spec["help"] = spec.pop("help_by_format", {}).get(fmt, spec["help"])
+            options.append({"name": n, **spec})
+        text = IMPORT_FORMAT_HELP.get(fmt) or (func.__doc__ or fmt).strip().splitlines()[0]
+        out.append({"format": fmt, "help": text, "options": options})
+    return out
+
 
 _SAFE = re.compile(r"[^A-Za-z0-9._\-]+")
 

@@ -1,9 +1,11 @@
 // cleanpath dashboard: the map, findings, vendor switch-off and plan chart; the other questions'
-// panels (clean path, exposure, timeline, compare, funding, incentive) are in panels.js.
+// panels (clean path, exposure, timeline, compare, funding, incentive) are in panels.js, the admin's
+// import screen in import.js.
 //
 // Talks only to this server's /api (bearer token from sessionStorage); every library and the country
 // outlines are served from /static/vendor. Text from the API is inserted as text nodes, never as HTML.
 import * as maplibregl from "./vendor/maplibre-gl/maplibre-gl.mjs";
+import { installImport } from "./import.js";
 import { installPanels } from "./panels.js";
 import { applyRegistry, formParams } from "./registry.js";
 import { PointLayer, mercator, rgb } from "./points.js";
@@ -54,8 +56,9 @@ async function api(path, { method = "GET", body, query } = {}) {
     else if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
   }
   const headers = { Authorization: `Bearer ${state.token}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const form = body instanceof FormData; // uploads: the browser writes the multipart body and its boundary
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
+  const res = await fetch(url, { method, headers, body: body === undefined || form ? body : JSON.stringify(body) });
   let data = null;
   try { data = await res.json(); } catch { /* not JSON */ }
   if (res.status === 401) {
@@ -340,11 +343,15 @@ async function start() {
     b.disabled = !canRun();
     b.title = canRun() ? "" : "Needs the analyst role: showing results others have run";
   }
-  const snaps = (await api("/api/snapshots")).data.tables.snapshots;
-  state.snapshots = snaps;
+  $("tab-btn-import").hidden = state.role !== "admin"; // only admins import (the server refuses others too)
+  const snaps = await refreshSnapshots();
   const sel = $("snapshot");
-  sel.replaceChildren(...snaps.map((s) => el("option", { value: s.name }, s.name)));
-  if (!snaps.length) { setText("map-status", "The workspace has no snapshots: import one first."); return; }
+  if (!snaps.length) {
+    setText("map-status", state.role === "admin" ? "The workspace has no snapshots: import one (Import tab)."
+      : "The workspace has no snapshots: an administrator can import one.");
+    if (state.role === "admin") $("tab-btn-import").click();
+    return;
+  }
   const wanted = new URLSearchParams(location.hash.slice(1)).get("snapshot");
   sel.value = snaps.some((s) => s.name === wanted) ? wanted : snaps[0].name;
   state.policies = loadPolicies(); // in parallel with the map; the questions wait for it
@@ -352,6 +359,28 @@ async function start() {
 }
 
 $("snapshot").addEventListener("change", (e) => loadSnapshot(e.target.value));
+
+// The snapshot list, read again (after an import); the picker keeps its choice.
+async function refreshSnapshots() {
+  const snaps = (await api("/api/snapshots")).data.tables.snapshots;
+  state.snapshots = snaps;
+  const sel = $("snapshot"), was = sel.value;
+  sel.replaceChildren(...snaps.map((s) => el("option", { value: s.name }, s.name)));
+  if (snaps.some((s) => s.name === was)) sel.value = was;
+  return snaps;
+}
+
+// After an import: the new snapshot joins the picker; a snapshot already on the map is shown anew.
+async function afterImport(name) {
+  await refreshSnapshots();
+  if (name === state.snapshot || !state.snapshot) await openSnapshot(name);
+}
+
+async function openSnapshot(name) {
+  $("snapshot").value = name;
+  state.policies ||= loadPolicies(); // not loaded yet when the workspace started empty
+  await loadSnapshot(name);
+}
 
 async function loadSnapshot(name) {
   state.snapshot = name;
@@ -663,6 +692,7 @@ function clearHighlight() {
 
 const panels = installPanels({ state, api, question, table, places, canRun, problemText, highlight, clearHighlight,
   updateSensitive, labelFor });
+const importer = installImport({ state, api, problemText, afterImport, openSnapshot });
 
 for (const b of document.querySelectorAll(".tabs button")) {
   b.addEventListener("click", () => {
@@ -670,7 +700,8 @@ for (const b of document.querySelectorAll(".tabs button")) {
     for (const t of document.querySelectorAll(".tab")) t.hidden = t.id !== `tab-${b.dataset.tab}`;
     if (state.tab !== b.dataset.tab) clearHighlight(); // a highlight belongs to the panel that made it
     state.tab = b.dataset.tab;
-    panels.opened(b.dataset.tab);
+    if (b.dataset.tab === "import") importer.opened();
+    else panels.opened(b.dataset.tab);
   });
 }
 $("hl-clear").addEventListener("click", clearHighlight);

@@ -1,0 +1,167 @@
+"""The dashboard's import screen in a real browser (Debian's chromium through Playwright, as in
+test_dashboard.py, whose browser, page and waiting helpers this file reuses).
+
+An admin uploads the shipped German OSS-style export with one bad latitude, previews it and finds
+the problem in the problems table at the file's own row and column; uploads the good file, previews
+the counts (checked against the CSV read with the ``csv`` module), imports, picks the new snapshot
+and sees what the API says it holds. A viewer gets no import screen.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+import cleanpath
+from cleanpath.service.tokens import TokenStore
+from conftest import TOPOLOGYZOO
+from test_dashboard import (_LAUNCH, TIMEOUT, _chromium_present, _free_port, browser, page, shot,  # noqa: F401
+                            sign_in, wait)
+
+EXAMPLES = Path(str(resources.files("cleanpath.data").joinpath("examples")))
+EXPORT, LINKS, MAPPING = "oss_export_de.csv", "oss_verbindungen_de.csv", "oss_export_de.map.yaml"
+BAD_SITE, BAD_LAT = "KL-002", "49,4x72"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``cleanpath serve`` on a workspace holding one small snapshot (the DFN backbone)."""
+    ws_path = tmp_path_factory.mktemp("dashboard-import") / "ws.duckdb"
+    with cleanpath.open_workspace(ws_path) as ws:
+        cleanpath.ingest(ws, "topologyzoo", [TOPOLOGYZOO / "Dfn.gml"], snapshot="dfn", country="DE")
+        store = TokenStore(ws.con)
+        tokens = {r: store.create(role=r, name=f"browser-{r}").token for r in ("viewer", "admin")}
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, "serve", "-w", str(ws_path), "--port", str(port),
+                             "--log-level", "warning"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    end = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > end:
+            proc.kill()
+            pytest.fail(f"cleanpath serve did not start: {proc.communicate()[0][-2000:]}")
+        time.sleep(0.1)
+    yield {"url": url, "tokens": tokens}
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def get(server, path: str, role: str = "admin") -> dict:
+    req = urllib.request.Request(server["url"] + path, headers={"Authorization": f"Bearer {server['tokens'][role]}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def export_with_bad_latitude() -> tuple[bytes, int]:
+    """The export with the latitude of site BAD_SITE's first element row broken, and that row's line."""
+    lines = (EXAMPLES / EXPORT).read_text(encoding="utf-8").splitlines(keepends=True)
+    header = next(csv.reader([lines[0]], delimiter=";"))
+    site, lat = header.index("Standort-ID"), header.index("Breitengrad")
+    for n, line in enumerate(lines[1:], start=2):
+        cells = line.split(";")  # no quoted ";" in these columns: the split keeps every other byte
+        if cells[site] == BAD_SITE:
+            cells[lat] = BAD_LAT
+            lines[n - 1] = ";".join(cells)
+            return "".join(lines).encode(), n
+    raise AssertionError(BAD_SITE)
+
+
+def upload(data: bytes, name: str) -> dict:
+    return {"name": name, "mimeType": "text/csv", "buffer": data}
+
+
+def table_rows(pg, table_id: str) -> list[dict[str, str]]:
+    return pg.evaluate("""(id) => [...document.getElementById(id).tBodies[0].rows].map((tr) =>
+        Object.fromEntries([...tr.cells].map((td) => [td.dataset.col, td.dataset.value ?? td.textContent])))""",
+                       table_id)
+
+
+def test_admin_previews_problems_then_imports_and_picks_the_snapshot(page, server):
+    pg = page
+    bad, bad_line = export_with_bad_latitude()
+    with (EXAMPLES / EXPORT).open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter=";"))
+    with (EXAMPLES / LINKS).open(newline="", encoding="utf-8") as f:
+        n_links = sum(1 for _ in csv.DictReader(f, delimiter=";"))
+    sign_in(pg, server, "admin")
+    assert pg.is_visible("#tab-btn-import")
+    pg.click("#tab-btn-import")
+    wait(pg, "window.cleanpath.state.importer.formats !== null")
+    offered = pg.eval_on_selector_all("#imp-format option", "os => os.map((o) => o.value)")
+    assert offered == [f["format"] for f in get(server, "/api/import-formats")["formats"]] and "mapped" in offered
+    pg.select_option("#imp-format", "mapped")
+    pg.fill("#imp-snapshot", "dfn")  # an existing snapshot: add to it or replace it
+    assert pg.is_visible("#imp-mode-wrap")
+    pg.fill("#imp-snapshot", "oss")  # a new one: nothing to choose
+    assert pg.is_hidden("#imp-mode-wrap")
+    pg.set_input_files("#imp-files", [upload(bad, EXPORT), upload((EXAMPLES / LINKS).read_bytes(), LINKS)])
+    pg.set_input_files("#imp-opt-mapping", [{"name": MAPPING, "mimeType": "application/yaml",
+                                             "buffer": (EXAMPLES / MAPPING).read_bytes()}])
+
+    # the bad file: the problem at the file's own row and column, and no way to import
+    pg.click("#imp-preview")
+    wait(pg, "window.cleanpath.state.importer.problems !== null")
+    problems = table_rows(pg, "imp-problems")
+    assert {"file": EXPORT, "sheet": "", "line": str(bad_line), "column": "Breitengrad", "value": BAD_LAT} in [
+        {k: p[k] for k in ("file", "sheet", "line", "column", "value")} for p in problems], problems
+    assert all(p["reason"] for p in problems)
+    assert pg.is_disabled("#imp-run")
+    shot(pg, "dashboard-import-problems.png")
+
+    # the good file: counts as the CSV has them, then the import
+    pg.set_input_files("#imp-files", [upload((EXAMPLES / EXPORT).read_bytes(), EXPORT),
+                                      upload((EXAMPLES / LINKS).read_bytes(), LINKS)])
+    pg.click("#imp-preview")
+    wait(pg, "window.cleanpath.state.importer.preview !== null")
+    assert pg.is_enabled("#imp-run") and not pg.is_visible("#imp-problems-wrap")
+    added = {t: int(pg.get_attribute(f"#imp-added-{t}", "data-value")) for t in ("operators", "sites", "elements", "links")}
+    assert added == {"operators": 1, "sites": len({r["Standort-ID"] for r in rows}), "elements": len(rows),
+                     "links": n_links}
+    makers = Counter(r["Hersteller"] for r in rows)
+    vendors = pg.inner_text("#imp-vendors")
+    assert f"huawei {makers['HUAWEI TECHNOLOGIES CO., LTD.']}" in vendors and "ericsson" in vendors
+    assert "telekom-de" in pg.inner_text("#imp-operators")
+    assert "oss" not in [s["name"] for s in get(server, "/api/snapshots")["tables"]["snapshots"]]  # a preview writes nothing
+    shot(pg, "dashboard-import-preview.png")
+
+    pg.click("#imp-run")
+    wait(pg, "window.cleanpath.state.importer.imported !== null")
+    wait(pg, "[...document.getElementById('snapshot').options].some((o) => o.value === 'oss')")
+    assert pg.is_disabled("#imp-run")  # importing again needs a new preview
+    info = get(server, "/api/snapshots/oss")["summary"]
+    assert info["sites"] == added["sites"] and info["elements"] == added["elements"]
+
+    # the new snapshot in the picker: the map shows what the API says it holds
+    pg.select_option("#snapshot", "oss")
+    wait(pg, "window.cleanpath.state.snapshot === 'oss' && window.cleanpath.state.mapData?.sites.count > 0")
+    assert pg.evaluate("window.cleanpath.state.mapData.sites.count") == info["sites"]
+    assert pg.inner_text("#snapshot-info").startswith(f"{info['sites']} sites")
+    # the only console error is the browser's own note of the bad preview's 422
+    assert [e for e in pg.errors if "status of 422" not in e] == [] and len(pg.errors) == 1, pg.errors
+    shot(pg, "dashboard-import-done.png")
+
+
+def test_viewer_gets_no_import_screen(page, server):
+    sign_in(page, server, "viewer")
+    assert page.is_hidden("#tab-btn-import") and page.is_hidden("#tab-import")
+    assert page.evaluate("window.cleanpath.state.importer.formats") is None
+    assert page.errors == []
