@@ -1,16 +1,19 @@
 """The dashboard's import screen in a real browser (Debian's chromium through Playwright, as in
 test_dashboard.py, whose browser, page and waiting helpers this file reuses).
 
-An admin uploads the shipped German OSS-style export with one bad latitude, previews it and finds
-the problem in the problems table at the file's own row and column; uploads the good file, previews
-the counts (checked against the CSV read with the ``csv`` module), imports, picks the new snapshot
-and sees what the API says it holds. A viewer gets no import screen.
+The workspace starts empty, as a new user's does: an admin lands on the import screen, uploads the
+shipped German OSS-style export with one bad latitude, previews it and finds the problem in the
+problems table at the file's own row and column; uploads the good file, previews the counts (checked
+against the CSV read with the ``csv`` module) and imports; the map shows the new snapshot with what
+the API says it holds. A second import (the DFN backbone) joins the snapshot picker, and picking it
+shows it. A viewer gets no import screen.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 import time
@@ -25,7 +28,7 @@ import cleanpath
 from cleanpath.service.tokens import TokenStore
 from conftest import TOPOLOGYZOO
 from test_dashboard import (_LAUNCH, TIMEOUT, _chromium_present, _free_port, browser, page, shot,  # noqa: F401
-                            sign_in, wait)
+                            wait)
 
 EXAMPLES = Path(str(resources.files("cleanpath.data").joinpath("examples")))
 EXPORT, LINKS, MAPPING = "oss_export_de.csv", "oss_verbindungen_de.csv", "oss_export_de.map.yaml"
@@ -34,10 +37,9 @@ BAD_SITE, BAD_LAT = "KL-002", "49,4x72"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """``cleanpath serve`` on a workspace holding one small snapshot (the DFN backbone)."""
+    """``cleanpath serve`` on an empty workspace: the dashboard as a new user first sees it."""
     ws_path = tmp_path_factory.mktemp("dashboard-import") / "ws.duckdb"
     with cleanpath.open_workspace(ws_path) as ws:
-        cleanpath.ingest(ws, "topologyzoo", [TOPOLOGYZOO / "Dfn.gml"], snapshot="dfn", country="DE")
         store = TokenStore(ws.con)
         tokens = {r: store.create(role=r, name=f"browser-{r}").token for r in ("viewer", "admin")}
     port = _free_port()
@@ -95,24 +97,31 @@ def table_rows(pg, table_id: str) -> list[dict[str, str]]:
                        table_id)
 
 
-def test_admin_previews_problems_then_imports_and_picks_the_snapshot(page, server):
+def sign_in_empty(pg, server, role: str) -> None:
+    """Sign in and wait until the page knows the role and the snapshot list (there may be no map)."""
+    pg.goto(server["url"] + "/")
+    pg.wait_for_selector("#login[open]", timeout=TIMEOUT * 1000)
+    pg.fill("#login-token", server["tokens"][role])
+    pg.click("#login-form button[type=submit]")
+    wait(pg, "window.cleanpath.state.role !== null && Array.isArray(window.cleanpath.state.snapshots)")
+
+
+def test_admin_imports_into_an_empty_workspace_then_adds_a_snapshot(page, server):
     pg = page
     bad, bad_line = export_with_bad_latitude()
     with (EXAMPLES / EXPORT).open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter=";"))
     with (EXAMPLES / LINKS).open(newline="", encoding="utf-8") as f:
         n_links = sum(1 for _ in csv.DictReader(f, delimiter=";"))
-    sign_in(pg, server, "admin")
-    assert pg.is_visible("#tab-btn-import")
-    pg.click("#tab-btn-import")
+    sign_in_empty(pg, server, "admin")
+    # an empty workspace opens on the import screen
     wait(pg, "window.cleanpath.state.importer.formats !== null")
+    assert pg.is_visible("#tab-import") and "no snapshots" in pg.inner_text("#map-status")
     offered = pg.eval_on_selector_all("#imp-format option", "os => os.map((o) => o.value)")
     assert offered == [f["format"] for f in get(server, "/api/import-formats")["formats"]] and "mapped" in offered
     pg.select_option("#imp-format", "mapped")
-    pg.fill("#imp-snapshot", "dfn")  # an existing snapshot: add to it or replace it
-    assert pg.is_visible("#imp-mode-wrap")
-    pg.fill("#imp-snapshot", "oss")  # a new one: nothing to choose
-    assert pg.is_hidden("#imp-mode-wrap")
+    pg.fill("#imp-snapshot", "oss")
+    assert pg.is_hidden("#imp-mode-wrap")  # a new snapshot: nothing to add to or replace
     pg.set_input_files("#imp-files", [upload(bad, EXPORT), upload((EXAMPLES / LINKS).read_bytes(), LINKS)])
     pg.set_input_files("#imp-opt-mapping", [{"name": MAPPING, "mimeType": "application/yaml",
                                              "buffer": (EXAMPLES / MAPPING).read_bytes()}])
@@ -132,7 +141,7 @@ def test_admin_previews_problems_then_imports_and_picks_the_snapshot(page, serve
                                       upload((EXAMPLES / LINKS).read_bytes(), LINKS)])
     pg.click("#imp-preview")
     wait(pg, "window.cleanpath.state.importer.preview !== null")
-    assert pg.is_enabled("#imp-run") and not pg.is_visible("#imp-problems-wrap")
+    assert pg.is_enabled("#imp-run") and pg.is_hidden("#imp-problems-wrap")
     added = {t: int(pg.get_attribute(f"#imp-added-{t}", "data-value")) for t in ("operators", "sites", "elements", "links")}
     assert added == {"operators": 1, "sites": len({r["Standort-ID"] for r in rows}), "elements": len(rows),
                      "links": n_links}
@@ -140,28 +149,60 @@ def test_admin_previews_problems_then_imports_and_picks_the_snapshot(page, serve
     vendors = pg.inner_text("#imp-vendors")
     assert f"huawei {makers['HUAWEI TECHNOLOGIES CO., LTD.']}" in vendors and "ericsson" in vendors
     assert "telekom-de" in pg.inner_text("#imp-operators")
-    assert "oss" not in [s["name"] for s in get(server, "/api/snapshots")["tables"]["snapshots"]]  # a preview writes nothing
+    # the first rows as they would be stored: the decimal comma read, the vendor's legal name resolved
+    pg.select_option("#imp-first-table", "first_sites")
+    first = table_rows(pg, "imp-first")[0]
+    assert (first["site_id"], first["lat"], first["lon"]) == (rows[0]["Standort-ID"], "49.4443", "7.7689")
+    assert rows[0]["Breitengrad"] == "49,4443"
+    pg.select_option("#imp-first-table", "first_elements")
+    assert table_rows(pg, "imp-first")[0]["vendor"] == "huawei" and pg.is_enabled("#imp-run")
+    assert get(server, "/api/snapshots")["tables"]["snapshots"] == []  # a preview writes nothing
     shot(pg, "dashboard-import-preview.png")
 
     pg.click("#imp-run")
     wait(pg, "window.cleanpath.state.importer.imported !== null")
-    wait(pg, "[...document.getElementById('snapshot').options].some((o) => o.value === 'oss')")
+    # the first snapshot of the workspace is shown at once, with what the API says it holds
+    wait(pg, "window.cleanpath.state.snapshot === 'oss' && window.cleanpath.state.sitesRenderedAt !== null")
     assert pg.is_disabled("#imp-run")  # importing again needs a new preview
     info = get(server, "/api/snapshots/oss")["summary"]
     assert info["sites"] == added["sites"] and info["elements"] == added["elements"]
-
-    # the new snapshot in the picker: the map shows what the API says it holds
-    pg.select_option("#snapshot", "oss")
-    wait(pg, "window.cleanpath.state.snapshot === 'oss' && window.cleanpath.state.mapData?.sites.count > 0")
     assert pg.evaluate("window.cleanpath.state.mapData.sites.count") == info["sites"]
-    assert pg.inner_text("#snapshot-info").startswith(f"{info['sites']} sites")
+    assert pg.input_value("#snapshot") == "oss"
+    shot(pg, "dashboard-import-done.png")
+
+    # a second snapshot, in another format: it joins the picker, and the map stays where it is
+    gml = (TOPOLOGYZOO / "Dfn.gml").read_bytes()
+    nodes = len(re.findall(r"^\s*node\s*\[", gml.decode(), flags=re.M))
+    pg.select_option("#imp-format", "topologyzoo")
+    assert pg.is_hidden("#imp-opt-mapping") and pg.is_visible("#imp-opt-country")
+    pg.fill("#imp-snapshot", "oss")
+    assert pg.is_visible("#imp-mode-wrap")  # an existing snapshot: add to it or replace it
+    pg.fill("#imp-snapshot", "dfn")
+    pg.fill("#imp-opt-country", "DE")
+    pg.set_input_files("#imp-files", [{"name": "Dfn.gml", "mimeType": "application/octet-stream", "buffer": gml}])
+    assert pg.is_disabled("#imp-run")
+    pg.click("#imp-preview")
+    wait(pg, "window.cleanpath.state.importer.preview?.snapshot === 'dfn'")
+    assert int(pg.get_attribute("#imp-added-sites", "data-value")) == nodes == 58
+    pg.click("#imp-run")
+    wait(pg, "[...document.getElementById('snapshot').options].some((o) => o.value === 'dfn')")
+    assert pg.input_value("#snapshot") == "oss" and pg.evaluate("window.cleanpath.state.snapshot") == "oss"
+    wait(pg, "!document.getElementById('imp-open').hidden")
+    assert pg.inner_text("#imp-open") == "Show dfn on the map"
+    shown_at = pg.evaluate("window.cleanpath.state.sitesRenderedAt")
+    pg.select_option("#snapshot", "dfn")
+    wait(pg, f"window.cleanpath.state.snapshot === 'dfn' && window.cleanpath.state.sitesRenderedAt > {shown_at}")
+    d = pg.evaluate("({n: window.cleanpath.state.mapData.sites.count, "
+                    "off: window.cleanpath.state.mapData.sites_without_position})")
+    info = get(server, "/api/snapshots/dfn")["summary"]
+    assert d["n"] + d["off"] == info["sites"] == nodes
+    assert pg.inner_text("#snapshot-info").startswith(f"{d['n']} sites")
     # the only console error is the browser's own note of the bad preview's 422
     assert [e for e in pg.errors if "status of 422" not in e] == [] and len(pg.errors) == 1, pg.errors
-    shot(pg, "dashboard-import-done.png")
 
 
 def test_viewer_gets_no_import_screen(page, server):
-    sign_in(page, server, "viewer")
+    sign_in_empty(page, server, "viewer")
     assert page.is_hidden("#tab-btn-import") and page.is_hidden("#tab-import")
     assert page.evaluate("window.cleanpath.state.importer.formats") is None
     assert page.errors == []

@@ -122,6 +122,7 @@ def test_mapped_import_lands_what_the_dry_run_said(env):
     assert r.status_code == 200, r.text
     s = r.json()["summary"]
     assert s["written"] is True and s["dry_run"] is False
+    assert dry["summary"]["existed"] is False and s["existed"] is False
     assert s["totals"] == dry["summary"]["totals"]
     info = env["client"].get("/api/snapshots/oss", headers=env["h"]["admin"]).json()
     assert info["summary"]["sites"] == dry["summary"]["added"]["sites"]
@@ -129,7 +130,7 @@ def test_mapped_import_lands_what_the_dry_run_said(env):
     # the same files again into the same snapshot: a merge skips every row, as the dry run foresees
     again = post(env, "oss", {"format": "mapped", "dry_run": "true"}, oss_parts()).json()["summary"]
     assert again["skipped"] == dry["summary"]["added"] and set(again["added"].values()) == {0}
-    assert again["totals"] == s["totals"]
+    assert again["totals"] == s["totals"] and again["existed"] is True and again["mode"] == "merge"
 
 
 def _break(text: str, row_id: str, column: str, value: str) -> tuple[str, int]:

@@ -807,13 +807,16 @@ def _ingest(svc: Service, name: str, fmt: str, paths: list[Path], replace: bool,
             dry_run: bool = False) -> Result:
     """Import under the workspace lock, then forget what was computed from the old snapshot.
 
-    With ``dry_run`` nothing is written (and nothing forgotten): the result says what would land,
+    The summary says whether the snapshot ``existed`` before (then ``mode`` says whether the files
+    were added to it, ``merge``, or replaced it). With ``dry_run`` nothing is written (and nothing
+    forgotten): the result says what would land,
     per table (``tables``: rows, rows skipped as already there, rows after), which operators and
     vendors the files bring, and the first rows of each table (``first_<table>``).
     """
     from cleanpath.store.ingest import ingest
 
     with svc.lock:
+        existed = svc.ws.has_snapshot(name)
         try:
             rep = ingest(svc.ws, fmt, paths, snapshot=name, replace=replace, dry_run=dry_run, **options)
         finally:
@@ -821,7 +824,7 @@ def _ingest(svc: Service, name: str, fmt: str, paths: list[Path], replace: bool,
                 svc.forget(name)
     shown = {k: (v.name if isinstance(v, Path) else v) for k, v in options.items()}
     params = {"format": fmt, "paths": [p.name for p in paths], "replace": replace, "dry_run": dry_run, **shown}
-    summary = {"dry_run": dry_run, "written": rep.written, "mode": rep.mode, "added": rep.added,
+    summary = {"dry_run": dry_run, "written": rep.written, "existed": existed, "mode": rep.mode, "added": rep.added,
                "skipped": rep.skipped, "totals": rep.totals, "unknown_vendors": rep.unknown_vendors,
                "warnings": rep.warnings}
     tables = {"tables": pd.DataFrame({"table": list(rep.totals),

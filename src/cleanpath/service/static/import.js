@@ -78,7 +78,7 @@ export function installImport(ctx) {
 
   for (const ev of ["input", "change"]) {
     $("tab-import").addEventListener(ev, (e) => {
-      if (!e.target.matches("input, select")) return;
+      if (!e.target.matches("input, select") || e.target.id === "imp-first-table") return; // inputs only, not views
       if (e.target.id === "imp-format") showFormat();
       if (e.target.id === "imp-snapshot") showMode();
       invalidate();
@@ -112,14 +112,17 @@ export function installImport(ctx) {
     $("imp-cards").replaceChildren();
     $("imp-found").replaceChildren();
     $("imp-warnings").replaceChildren();
-    $("imp-tables-wrap").hidden = $("imp-problems-wrap").hidden = true;
+    $("imp-tables-wrap").hidden = $("imp-problems-wrap").hidden = $("imp-first-wrap").hidden = true;
   }
 
   const send = (dryRun) => ctx.api(`/api/snapshots/${encodeURIComponent(target())}/import`, { method: "POST", body: request(dryRun) });
 
   $("imp-preview").addEventListener("click", preview);
   $("imp-run").addEventListener("click", runImport);
-  $("imp-open").addEventListener("click", () => ctx.openSnapshot($("imp-open").dataset.snapshot));
+  $("imp-open").addEventListener("click", () => {
+    $("imp-open").hidden = true;
+    ctx.openSnapshot($("imp-open").dataset.snapshot);
+  });
 
   async function preview() {
     const why = missing();
@@ -142,17 +145,29 @@ export function installImport(ctx) {
     }
   }
 
-  const modeWords = (s) => (s.mode === "replace" ? "replacing the snapshot"
-    : Object.values(s.skipped || {}).some((v) => v > 0) || exists(s.snapshot) ? "added to the existing snapshot" : "a new snapshot");
+  const modeWords = (s) => (!s.existed ? "a new snapshot" : s.mode === "replace" ? "replacing it" : "added to it");
 
   function showPreview(result) {
     my.preview = result;
     const s = result.summary, name = result.snapshot;
     const added = Object.values(s.added).reduce((a, b) => a + b, 0);
     setText("imp-summary", el("span", { id: "imp-verdict" }, el("b", {}, "No problems"), `: ${nf.format(added)} rows would land in `,
-      el("b", {}, name), ` (${modeWords({ ...s, snapshot: name })}). Nothing has been written yet.`));
+      el("b", {}, name), ` (${modeWords(s)}). Nothing has been written yet.`));
     showCounts(result);
+    // the first rows of each table as they would be stored (typed, vendor names resolved)
+    const firsts = Object.keys(result.tables).filter((t) => t.startsWith("first_") && result.tables[t].length);
+    $("imp-first-table").replaceChildren(...firsts.map((t) => el("option", { value: t }, TABLE_WORDS[t.slice(6)] || t.slice(6))));
+    $("imp-first-wrap").hidden = !firsts.length;
+    if (firsts.length) showFirst();
   }
+
+  function showFirst() {
+    const rows = my.preview?.tables[$("imp-first-table").value] || [];
+    const cols = Object.keys(rows[0] || {}).filter((c) => rows.some((r) => r[c] !== null && r[c] !== ""));
+    // values as stored, unrounded (a latitude read from "49,4443" shows as 49.4443)
+    dataTable($("imp-first"), rows, cols.map((c) => ({ key: c, label: c.replaceAll("_", " "), fmt: "text" })));
+  }
+  $("imp-first-table").addEventListener("change", showFirst);
 
   function showCounts(result) {
     const s = result.summary;
@@ -213,9 +228,9 @@ export function installImport(ctx) {
       showCounts(r.data);
       await ctx.afterImport(r.data.snapshot);
       fillSnapshots();
-      if (seen === version) {
+      if (seen === version && r.data.snapshot !== state.snapshot) { // another snapshot is on the map
         $("imp-open").dataset.snapshot = r.data.snapshot;
-        $("imp-open").textContent = r.data.snapshot === state.snapshot ? `${r.data.snapshot} is shown` : `Show ${r.data.snapshot} on the map`;
+        $("imp-open").textContent = `Show ${r.data.snapshot} on the map`;
         $("imp-open").hidden = false;
       }
     } catch (err) {
