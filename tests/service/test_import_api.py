@@ -149,6 +149,20 @@ def _break(text: str, row_id: str, column: str, value: str) -> tuple[str, int]:
     raise AssertionError(row_id)
 
 
+def test_uploads_keep_their_names_as_the_mapping_writes_them(env):
+    """A German file name with spaces and umlauts is what the mapping names; path parts are dropped."""
+    name = "Export März 2024.csv"
+    mapping = (EXAMPLES / MAPPING).read_text(encoding="utf-8").replace(f"file: {EXPORT}", f"file: {name}")
+    parts = oss_parts(mapping=mapping.encode())
+    parts[0] = ("files", ("C:\\Users\\ops\\" + name, (EXAMPLES / EXPORT).read_bytes(), "text/csv"))
+    parts[1] = ("files", ("../../" + LINKS, (EXAMPLES / LINKS).read_bytes(), "text/csv"))
+    r = post(env, "names", {"format": "mapped", "dry_run": "true"}, parts)
+    assert r.status_code == 200, r.text
+    assert r.json()["params"]["paths"] == [name, LINKS]
+    assert r.json()["summary"]["added"]["elements"] == len(export_rows())
+    assert any(w.startswith(f"{name}: ") for w in r.json()["summary"]["warnings"])
+
+
 def test_bad_values_are_located_by_file_row_and_their_column_and_nothing_lands(env):
     text = (EXAMPLES / EXPORT).read_text(encoding="utf-8")
     text, lat_line = _break(text, "KL-002-RRU-L", "Breitengrad", "49,4x72")

@@ -680,7 +680,10 @@ def describe_import_formats() -> list[dict[str, Any]]:
     return out
 
 
-_SAFE = re.compile(r"[^A-Za-z0-9._\-]+")
+#: What an upload's name may not keep: control characters, path separators, and ``:`` (problems name
+#: ``book.xlsx:Sheet`` and ``archive.zip:member``). Letters of any script, spaces and punctuation
+#: stay, so a mapping's ``file: Export März 2024.csv`` finds the upload of that name.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:]+")
 
 
 def _import_fields(form) -> dict[str, Any]:
@@ -772,10 +775,11 @@ def _save(upload: UploadFile, folder: Path, index: int) -> Path:
     """Copy an upload into its own subfolder of ``folder`` under a safe version of its name.
 
     The name is kept (not prefixed): the interchange importer reads table names from file names
-    (``sites.csv``), so a single plain CSV or Parquet file must arrive under its own name. Each
-    upload gets a numbered subfolder so that two uploads of the same name cannot collide.
+    (``sites.csv``) and a mapping names its files, so an upload must arrive under its own name.
+    Each upload gets a numbered subfolder so that two uploads of the same name cannot collide.
     """
-    name = _SAFE.sub("_", Path(upload.filename or "").name).lstrip(".")[:120] or f"upload-{index}"
+    base = re.split(r"[/\\]", upload.filename or "")[-1]  # a browser may send a Windows path
+    name = _UNSAFE.sub("_", base).strip().lstrip(".")[:120].strip() or f"upload-{index}"
     sub = folder / f"{index:03d}"
     sub.mkdir()
     path = sub / name
@@ -813,12 +817,15 @@ def _ingest(svc: Service, name: str, fmt: str, paths: list[Path], replace: bool,
     per table (``tables``: rows, rows skipped as already there, rows after), which operators and
     vendors the files bring, and the first rows of each table (``first_<table>``).
     """
+    from cleanpath.analysis.explain import serving_warnings
     from cleanpath.store.ingest import ingest
 
     with svc.lock:
         existed = svc.ws.has_snapshot(name)
         try:
-            rep = ingest(svc.ws, fmt, paths, snapshot=name, replace=replace, dry_run=dry_run, **options)
+            # after a real import, as the CLI's: how many elements cannot serve, and why
+            rep = ingest(svc.ws, fmt, paths, snapshot=name, replace=replace, dry_run=dry_run,
+                         diagnose=serving_warnings, **options)
         finally:
             if not dry_run:
                 svc.forget(name)
