@@ -139,6 +139,8 @@ def test_admin_imports_into_an_empty_workspace_then_adds_a_snapshot(page, server
     # the good file: counts as the CSV has them, then the import
     pg.set_input_files("#imp-files", [upload((EXAMPLES / EXPORT).read_bytes(), EXPORT),
                                       upload((EXAMPLES / LINKS).read_bytes(), LINKS)])
+    # other files: the problems no longer describe them
+    assert pg.is_hidden("#imp-problems-wrap") and "inputs changed" in pg.inner_text("#imp-summary")
     pg.click("#imp-preview")
     wait(pg, "window.cleanpath.state.importer.preview !== null")
     assert pg.is_enabled("#imp-run") and pg.is_hidden("#imp-problems-wrap")

@@ -754,7 +754,8 @@ def _unspool(text: str, folder: Path) -> str:
 
 
 def _problems_response(e: ValidationError, folder: Path) -> Response:
-    """The 422 of an import: every problem with the uploaded file's name, and its sheet split off."""
+    """The 422 of an import: every problem with the uploaded file's name (never the server's temporary
+    path) and, for a workbook, its sheet (``file`` stays ``book.xlsx:Sheet``, as elsewhere)."""
     from cleanpath.io.mapped import EXCEL_SUFFIXES
 
     problems = []

@@ -21,6 +21,7 @@ export function installImport(ctx) {
   const my = { formats: null, preview: null, problems: null, imported: null, clean: false };
   state.importer = my;
   let version = 0; // bumped by every change of the inputs: a preview counts only for the inputs it saw
+  let shown = false; // a preview, problems or an import's outcome is on the screen
 
   const format = () => my.formats?.find((f) => f.format === $("imp-format").value);
   const target = () => $("imp-snapshot").value.trim();
@@ -82,6 +83,10 @@ export function installImport(ctx) {
       if (e.target.id === "imp-format") showFormat();
       if (e.target.id === "imp-snapshot") showMode();
       invalidate();
+      if (shown) { // what is on the screen no longer describes these inputs
+        clear();
+        setText("imp-summary", "The inputs changed: preview them before importing.");
+      }
     });
   }
 
@@ -108,6 +113,7 @@ export function installImport(ctx) {
   }
 
   function clear() {
+    shown = false;
     my.preview = my.problems = null;
     $("imp-cards").replaceChildren();
     $("imp-found").replaceChildren();
@@ -170,6 +176,7 @@ export function installImport(ctx) {
   $("imp-first-table").addEventListener("change", showFirst);
 
   function showCounts(result) {
+    shown = true;
     const s = result.summary;
     $("imp-cards").replaceChildren(...Object.entries(s.added).map(([t, n]) =>
       card(`imp-added-${t}`, n, `${TABLE_WORDS[t] || t}${s.written ? " added" : " to add"}`
@@ -198,6 +205,7 @@ export function installImport(ctx) {
   // Every problem as the server located it: the file (a workbook's sheet in its own column), the
   // row (line of a CSV, row of a sheet), their column, the value and the reason.
   function showProblems(body, dryRun) {
+    shown = true;
     my.problems = body;
     const n = body.problems.length;
     setText("imp-summary", el("span", { id: "imp-verdict", class: "error" }, el("b", {}, `${n}${body.truncated ? "+" : ""} problem${n === 1 ? "" : "s"}`),
