@@ -27,6 +27,7 @@ import pytest
 import cleanpath
 from cleanpath.service.tokens import TokenStore
 from conftest import TOPOLOGYZOO
+from test_import_api import _mapped_fixtures
 from test_dashboard import (_LAUNCH, TIMEOUT, _chromium_present, _free_port, browser, page, shot,  # noqa: F401
                             wait)
 
@@ -106,7 +107,7 @@ def sign_in_empty(pg, server, role: str) -> None:
     wait(pg, "window.cleanpath.state.role !== null && Array.isArray(window.cleanpath.state.snapshots)")
 
 
-def test_admin_imports_into_an_empty_workspace_then_adds_a_snapshot(page, server):
+def test_admin_imports_into_an_empty_workspace_then_adds_a_snapshot(page, server, tmp_path):
     pg = page
     bad, bad_line = export_with_bad_latitude()
     with (EXAMPLES / EXPORT).open(newline="", encoding="utf-8") as f:
@@ -172,6 +173,19 @@ def test_admin_imports_into_an_empty_workspace_then_adds_a_snapshot(page, server
     assert pg.input_value("#snapshot") == "oss"
     shot(pg, "dashboard-import-done.png")
 
+    # a workbook with bad cells: its sheet gets a column of its own
+    fx = _mapped_fixtures()
+    book = fx._book(tmp_path, role3="Kernnetz")
+    pg.fill("#imp-snapshot", "book")
+    pg.set_input_files("#imp-files", [{"name": book.name, "mimeType": "application/octet-stream",
+                                       "buffer": book.read_bytes()}])
+    pg.set_input_files("#imp-opt-mapping", [{"name": "m.yaml", "mimeType": "application/yaml",
+                                             "buffer": fx.XLSX_MAP.encode()}])
+    pg.click("#imp-preview")
+    wait(pg, "window.cleanpath.state.importer.problems !== null")
+    assert [{k: p[k] for k in ("file", "sheet", "line", "column", "value")} for p in table_rows(pg, "imp-problems")] == [
+        {"file": "inventar.xlsx", "sheet": "Elemente", "line": "4", "column": "Funktion", "value": "Kernnetz"}]
+
     # a second snapshot, in another format: it joins the picker, and the map stays where it is
     gml = (TOPOLOGYZOO / "Dfn.gml").read_bytes()
     nodes = len(re.findall(r"^\s*node\s*\[", gml.decode(), flags=re.M))
@@ -199,8 +213,8 @@ def test_admin_imports_into_an_empty_workspace_then_adds_a_snapshot(page, server
     info = get(server, "/api/snapshots/dfn")["summary"]
     assert d["n"] + d["off"] == info["sites"] == nodes
     assert pg.inner_text("#snapshot-info").startswith(f"{d['n']} sites")
-    # the only console error is the browser's own note of the bad preview's 422
-    assert [e for e in pg.errors if "status of 422" not in e] == [] and len(pg.errors) == 1, pg.errors
+    # the only console errors are the browser's own notes of the two bad previews' 422s
+    assert [e for e in pg.errors if "status of 422" not in e] == [] and len(pg.errors) == 2, pg.errors
 
 
 def test_viewer_gets_no_import_screen(page, server):
