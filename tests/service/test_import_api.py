@@ -124,6 +124,8 @@ def test_mapped_import_lands_what_the_dry_run_said(env):
     assert s["written"] is True and s["dry_run"] is False
     assert dry["summary"]["existed"] is False and s["existed"] is False
     assert s["totals"] == dry["summary"]["totals"]
+    # the snapshot's source names the uploads, not where the server spooled them
+    assert snapshots(env)["oss"]["source"] == f"mapped upload: {EXPORT}, {LINKS}"
     info = env["client"].get("/api/snapshots/oss", headers=env["h"]["admin"]).json()
     assert info["summary"]["sites"] == dry["summary"]["added"]["sites"]
     assert {v["vendor"]: v["elements"] for v in info["tables"]["by_vendor"]} == dry["summary"]["vendors"]

@@ -826,7 +826,8 @@ def _ingest(svc: Service, name: str, fmt: str, paths: list[Path], replace: bool,
         try:
             # after a real import, as the CLI's: how many elements cannot serve, and why
             rep = ingest(svc.ws, fmt, paths, snapshot=name, replace=replace, dry_run=dry_run,
-                         diagnose=serving_warnings, **options)
+                         diagnose=serving_warnings, source=f"{fmt} upload: {', '.join(p.name for p in paths)}",
+                         **options)
         finally:
             if not dry_run:
                 svc.forget(name)

@@ -107,6 +107,7 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
            on_step: Callable[[str], None] | None = None,
            diagnose: Callable[[Network], list[str]] | None = None,
            dry_run: bool = False,
+           source: str | None = None,
            **options: Any) -> ImportReport:
     """Import files of one format into a snapshot.
 
@@ -158,6 +159,9 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
         says what would land (``added``, ``totals`` as they would be, ``preview``: the first
         incoming rows of each table, typed) and ``written`` is False. Mode ``"new"`` does not
         refuse an existing snapshot here; a warning says the real import needs another mode.
+    source
+        What the snapshot records as its source; default the format and the paths (the service
+        gives the uploads' own names rather than where it spooled them).
     **options
         Format-specific options (``vendor``, ``operator_id``, ``country``, ``kind``, and for
         ``mapped`` the ``mapping`` file...).
@@ -213,7 +217,7 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
                             preview=preview, written=False, incoming=incoming)
     step("writing")
     info: SnapshotInfo = ws.write_network(
-        snapshot, net, source=f"{fmt}: {', '.join(str(p) for p in paths)}"[:1000],
+        snapshot, net, source=(source or f"{fmt}: {', '.join(str(p) for p in paths)}")[:1000],
         on_table=lambda t: step(f"stored {t}"))
     unknown = net.unknown_vendors()
     added = {t: int(len(got.tables.get(t, ()))) - skipped.get(t, 0) for t in TABLES if t in got.tables}
