@@ -18,7 +18,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
-	$(PY) -m pytest -n 2 -q
+	bash scripts/ensure-netbox.sh
+	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 # The dashboard on the demo's workspace (run `make demo` first; create a token as the README says).
 serve: $(STAMP)

@@ -11,7 +11,7 @@ from rich.markup import escape
 from cleanpath.analysis.info import run_info
 from cleanpath.cli.common import format_options, handle_errors, snapshot_option
 from cleanpath.cli.output import progress, render, stderr
-from cleanpath.io.registry import IMPORTERS
+from cleanpath.io.registry import IMPORTERS, SOURCES
 from cleanpath.io.tables import write_tables
 from cleanpath.model.schema import SENSITIVE_KINDS, TABLES, schema_markdown
 from cleanpath.model.vendors import default_catalogue
@@ -24,8 +24,9 @@ _WAY_OUT = "use --replace to overwrite it, --merge to add these rows to it, or -
 
 
 @click.command("import")
-@click.argument("data_format", metavar="FORMAT", type=click.Choice([f for f in IMPORTERS if f != "mapped"]))
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("data_format", metavar="FORMAT",
+                type=click.Choice([f for f in IMPORTERS if f != "mapped"] + list(SOURCES)))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @snapshot_option
 @click.option("--replace", is_flag=True, help="Overwrite the snapshot if it exists (its earlier content is dropped).")
 @click.option("--merge", is_flag=True,
@@ -35,17 +36,23 @@ _WAY_OUT = "use --replace to overwrite it, --merge to add these rows to it, or -
 @click.option("--vendor-map", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="topologyzoo: CSV of node label or id -> vendor (columns: node, vendor).")
 @click.option("--operator", "operator_id", default=None,
-              help="topologyzoo/cyclonedx: operator id for the imported sites (default from the file).")
+              help="topologyzoo/cyclonedx: operator id for the imported sites (default from the file); "
+                   "netbox: operator of sites without a tenant.")
 @click.option("--country", default=None,
               help="ISO 3166-1 alpha-2 country. topologyzoo/cyclonedx: the operator's country; opencellid: keep "
-                   "only this country's cells (by MCC); sensitive: fill blank countries.")
+                   "only this country's cells (by MCC); sensitive: fill blank countries; netbox: country of tenants "
+                   "without a 'country' custom field.")
 @click.option("--kind", "sensitive_kind", type=click.Choice(SENSITIVE_KINDS), default=None,
               help="sensitive: kind for rows that do not say (default military).")
 @click.option("--radius-m", type=float, default=None, help="sensitive: radius for points that do not say (default 5000).")
 @click.option("--map", "mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="tables: a mapping (YAML) that reads any CSV (any delimiter, decimal comma) or Excel "
                    "export onto the model tables: per table its file or sheet, columns and values "
-                   "(see docs/mapping.md).")
+                   "(see docs/mapping.md). netbox: roles, vendors, site kinds and custom fields "
+                   "(see the README's NetBox section).")
+@click.option("--url", default=None, help="netbox: NetBox's root URL (https://netbox.example.net).")
+@click.option("--token-env", default=None, metavar="VAR",
+              help="netbox: name of the environment variable holding the API token (never the token itself).")
 @click.option("--dry-run", is_flag=True,
               help="Read and validate everything, write nothing: show the rows per table that would "
                    "land, the first rows, and every problem with file, sheet, row and column.")
@@ -53,14 +60,15 @@ _WAY_OUT = "use --replace to overwrite it, --merge to add these rows to it, or -
 @click.pass_obj
 @handle_errors
 def import_cmd(ctx, data_format, paths, snapshot, replace, merge, vendor, vendor_map, operator_id, country,
-               sensitive_kind, radius_m, mapping, dry_run, fmt, table):
+               sensitive_kind, radius_m, mapping, url, token_env, dry_run, fmt, table):
     """Import files into a snapshot, all or nothing.
 
     FORMAT is one of: tables (the interchange CSV/Parquet files, in a directory or zip;
     with --map, any CSV or Excel export read through a mapping file, see docs/mapping.md),
     topologyzoo (GML or GraphML), opencellid (cell export CSV, gzip or not), cyclonedx
     (CycloneDX 1.5/1.6 JSON), sensitive (CSV, GeoJSON, GeoPackage, Shapefile or KML of
-    sensitive sites).
+    sensitive sites), netbox (a live NetBox 4.x, read through its REST API: --url and
+    --token-env, no PATHS; tenants, sites, devices and their connections).
 
     An existing snapshot is never changed silently: without --replace (start it afresh) or
     --merge (add these rows to it) the import stops with exit code 2. Every problem found is
@@ -72,11 +80,20 @@ def import_cmd(ctx, data_format, paths, snapshot, replace, merge, vendor, vendor
     mode = "replace" if replace else "merge" if merge else "new"
     options = {k: v for k, v in dict(vendor=vendor, vendor_map=vendor_map, operator_id=operator_id,
                                      country=country, kind=sensitive_kind, radius_m=radius_m,
-                                     mapping=mapping).items()
+                                     mapping=mapping, url=url, token_env=token_env).items()
                if v is not None}
-    if mapping is not None and data_format != "tables":
-        raise click.UsageError("--map goes with FORMAT tables (cleanpath import tables FILES --map MAP)")
-    read_as = "mapped" if mapping is not None else data_format
+    if data_format in SOURCES:
+        if paths:
+            raise click.UsageError(f"{data_format} reads from a server: give --url and --token-env, not PATHS")
+        if not url or not token_env:
+            raise click.UsageError(f"{data_format} needs --url URL and --token-env VAR")
+    elif not paths:
+        raise click.UsageError("Missing argument 'PATHS...'.")
+    elif url or token_env:
+        raise click.UsageError("--url and --token-env go with FORMAT netbox")
+    if mapping is not None and data_format not in ("tables", *SOURCES):
+        raise click.UsageError("--map goes with FORMAT tables (cleanpath import tables FILES --map MAP) or netbox")
+    read_as = "mapped" if mapping is not None and data_format == "tables" else data_format
     if dry_run:
         _dry_run(ctx, read_as, paths, snapshot, mode, options, fmt, table)
         return

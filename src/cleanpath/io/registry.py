@@ -52,14 +52,21 @@ IMPORTERS: dict[str, str] = {
     "mapped": "cleanpath.io.mapped:import_mapped",
 }
 
+#: Importers that read a server rather than files (same signature, ``paths`` empty); kept apart
+#: from :data:`IMPORTERS` because file uploads (the service) and file guards do not apply to them.
+SOURCES: dict[str, str] = {
+    "netbox": "cleanpath.io.netbox:import_netbox",
+}
+
 
 def importer(fmt: str) -> Callable[..., Imported]:
     """The import function of a format."""
-    if fmt not in IMPORTERS:
+    known = {**IMPORTERS, **SOURCES}
+    if fmt not in known:
         from cleanpath.errors import ValidationError
 
-        raise ValidationError(f"unknown import format {fmt!r}; known: {', '.join(IMPORTERS)}")
-    mod, func = IMPORTERS[fmt].split(":")
+        raise ValidationError(f"unknown import format {fmt!r}; known: {', '.join(known)}")
+    mod, func = known[fmt].split(":")
     return getattr(import_module(mod), func)
 
 

@@ -1,0 +1,174 @@
+"""Benchmark of the NetBox importer (``cleanpath import netbox``) against a real NetBox.
+
+Run from the repository root (after ``bash scripts/ensure-netbox.sh``)::
+
+    .venv/bin/python bench/bench_netbox.py [--devices 50000] [--per-site 10]
+
+A throw-away NetBox (tests/io/netbox_server.py: PostgreSQL, Redis, gunicorn on loopback) is
+populated through its REST API with pynetbox bulk creates (1,000 objects per request): tenants,
+``devices / per_site`` sites, six manufacturers, device types and roles, ``devices`` devices with
+custom fields, and per site a chain of cables (radio - baseband - router, router - the next
+site's router), so about one connected interface pair per device. Then, timed separately:
+
+``populate``
+    The bulk creates (NetBox's own write path; not cleanpath's cost).
+``read_netbox``
+    cleanpath's reader: parallel pages of 1,000 with ``?fields=``, plain dicts, frames at once.
+``import``
+    ``ingest(ws, "netbox", ...)``: read, validate, store in a new workspace.
+``baseline``
+    The straightforward pynetbox way: ``nb.dcim.devices.all()`` (and sites, interfaces) with the
+    default page size, no threads, full objects, one ``Record`` per object, reading attributes
+    row by row into the same columns (no validation, no storage).
+
+This is a measurement, never a timed unit test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "io"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import pynetbox  # noqa: E402
+
+from _measure import machine, peak_rss_mb  # noqa: E402
+from netbox_server import NetBoxServer, unavailable  # noqa: E402
+
+MANUFACTURERS = {"huawei": "Huawei Technologies Co., Ltd.", "zte": "ZTE Corporation", "ericsson": "Ericsson AB",
+                 "nokia": "Nokia", "cisco": "Cisco Systems, Inc.", "juniper": "Juniper Networks"}
+#: per site: the devices' (role, manufacturer) in order; the first three are cabled in a chain
+LAYOUT = [("aau", "huawei"), ("bbu", "huawei"), ("router", "cisco"), ("aau", "ericsson"), ("bbu", "ericsson"),
+          ("microwave", "zte"), ("switch", "juniper"), ("router", "nokia"), ("aau", "nokia"), ("bbu", "nokia")]
+CHUNK = 1000
+
+
+def _bulk(endpoint, rows: list[dict]) -> list:
+    out = []
+    for i in range(0, len(rows), CHUNK):
+        out += endpoint.create(rows[i:i + CHUNK])
+    return out
+
+
+def populate(nb, devices: int, per_site: int) -> dict:
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    nb.extras.custom_fields.create([
+        {"name": "generation", "type": "text", "object_types": ["dcim.device"]},
+        {"name": "install_date", "type": "date", "object_types": ["dcim.device"]},
+        {"name": "country", "type": "text", "object_types": ["tenancy.tenant"]}])
+    tenants = _bulk(nb.tenancy.tenants, [{"name": f"Operator {i}", "slug": f"op-{i}", "custom_fields": {"country": "DE"}}
+                                         for i in range(10)])
+    n_sites = -(-devices // per_site)
+    sites = _bulk(nb.dcim.sites, [{"name": f"site-{i:06d}", "slug": f"site-{i:06d}", "tenant": tenants[i % 10].id,
+                                   "latitude": round(47.3 + (i * 7919 % 10000) / 10000 * 7.7, 6),
+                                   "longitude": round(5.9 + (i * 104729 % 10000) / 10000 * 9.1, 6)}
+                                  for i in range(n_sites)])
+    t["sites"] = time.perf_counter() - t0
+    mans = {m.slug: m.id for m in nb.dcim.manufacturers.create([{"name": n, "slug": s} for s, n in MANUFACTURERS.items()])}
+    types = {(r, m): x.id for (r, m), x in zip(
+        dict.fromkeys(LAYOUT), nb.dcim.device_types.create(
+            [{"manufacturer": mans[m], "model": f"{m}-{r}", "slug": f"{m}-{r}"} for r, m in dict.fromkeys(LAYOUT)]))}
+    roles = {x.slug: x.id for x in nb.dcim.device_roles.create(
+        [{"name": r, "slug": r, "color": "9e9e9e"} for r in dict.fromkeys(r for r, _ in LAYOUT)])}
+    t1 = time.perf_counter()
+    rows = []
+    for i in range(devices):
+        s, k = divmod(i, per_site)
+        role, man = LAYOUT[k % len(LAYOUT)]
+        rows.append({"name": f"d{i:07d}", "site": sites[s].id, "role": roles[role], "device_type": types[(role, man)],
+                     "custom_fields": {"generation": "4G" if role in ("aau", "bbu") else None,
+                                       "install_date": f"{2015 + i % 10}-0{1 + i % 9}-15"}})
+    made = _bulk(nb.dcim.devices, rows)
+    t["devices"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    by_site: dict[int, list[int]] = {}
+    for d in made:
+        by_site.setdefault(d.site.id, []).append(d.id)
+    pairs = []
+    site_ids = list(by_site)
+    for j, sid in enumerate(site_ids):
+        ds = by_site[sid]
+        pairs += [(ds[0], ds[1]), (ds[1], ds[2])] if len(ds) >= 3 else []
+        if len(ds) >= 3 and j + 1 < len(site_ids) and len(by_site[site_ids[j + 1]]) >= 3:
+            pairs.append((ds[2], by_site[site_ids[j + 1]][2]))
+    ifaces = _bulk(nb.dcim.interfaces, [{"device": d, "name": f"eth{k}-{n}", "type": "10gbase-x-sfpp"}
+                                        for n, pair in enumerate(pairs) for k, d in enumerate(pair)])
+    t["interfaces"] = time.perf_counter() - t2
+    t3 = time.perf_counter()
+    _bulk(nb.dcim.cables, [{"a_terminations": [{"object_type": "dcim.interface", "object_id": ifaces[2 * n].id}],
+                            "b_terminations": [{"object_type": "dcim.interface", "object_id": ifaces[2 * n + 1].id}]}
+                           for n in range(len(pairs))])
+    t["cables"] = time.perf_counter() - t3
+    t["total"] = time.perf_counter() - t0
+    return {"seconds": t, "sites": n_sites, "devices": devices, "cables": len(pairs)}
+
+
+def baseline(url: str, token: str) -> dict:
+    """pynetbox as its README shows it: .all(), Records, attributes read one by one."""
+    nb = pynetbox.api(url, token=token)
+    t0 = time.perf_counter()
+    sites = [(s.id, s.slug, s.latitude, s.longitude, s.region.name if s.region else None,
+              s.tenant.slug if s.tenant else None) for s in nb.dcim.sites.all()]
+    devices = [(d.id, d.name, d.site.id, d.role.slug, d.device_type.model, d.device_type.manufacturer.name,
+                d.status.value, d.custom_fields.get("generation"), d.custom_fields.get("install_date"))
+               for d in nb.dcim.devices.all()]
+    links = []
+    for i in nb.dcim.interfaces.filter(connected=True):
+        for e in i.connected_endpoints or []:
+            links.append((i.device.id, e.device.id))
+    return {"seconds": time.perf_counter() - t0, "sites": len(sites), "devices": len(devices),
+            "interface_pairs": len(links)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--devices", type=int, default=50_000)
+    ap.add_argument("--per-site", type=int, default=10)
+    ap.add_argument("--no-baseline", action="store_true")
+    args = ap.parse_args()
+    why = unavailable()
+    if why:
+        print(f"cannot run: {why}", file=sys.stderr)
+        return 2
+    import cleanpath
+    from cleanpath.io.netbox import read_netbox
+
+    out: dict = {"date": time.strftime("%Y-%m-%d"), "machine": machine(("pandas", "pyarrow", "pynetbox")),
+                 "devices": args.devices}
+    with NetBoxServer(workers=2, threads=4) as srv:
+        out["server_start_s"] = srv.timings
+        nb = pynetbox.api(srv.url, token=srv.token)
+        print(f"populating {args.devices:,} devices...", file=sys.stderr)
+        out["populate"] = populate(nb, args.devices, args.per_site)
+        print(json.dumps(out["populate"]), file=sys.stderr)
+        t0 = time.perf_counter()
+        got = read_netbox(url=srv.url, token=srv.token)
+        out["read_netbox_s"] = time.perf_counter() - t0
+        out["rows"] = {k: len(v) for k, v in got.tables.items()}
+        print(f"read_netbox {out['read_netbox_s']:.1f} s {out['rows']}", file=sys.stderr)
+        with tempfile.TemporaryDirectory() as d:
+            ws = cleanpath.open_workspace(Path(d) / "ws.duckdb")
+            t0 = time.perf_counter()
+            rep = cleanpath.ingest(ws, "netbox", [], snapshot="nb", url=srv.url, token=srv.token)
+            out["import_s"] = time.perf_counter() - t0
+            out["stored"] = rep.totals
+            ws.close()
+        print(f"import {out['import_s']:.1f} s", file=sys.stderr)
+        if not args.no_baseline:
+            out["baseline"] = baseline(srv.url, srv.token)
+            print(f"baseline {out['baseline']}", file=sys.stderr)
+    out["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
