@@ -642,7 +642,8 @@ IMPORT_OPTIONS: dict[str, dict[str, Any]] = {
     "mapping": {"kind": "file", "accept": ".yaml,.yml", "required": True,
                 "help": "the YAML mapping: per model table its file or sheet, columns and values"},
     "vendor": {"kind": "text", "help": "vendor for every element (default unknown)"},
-    "vendor_map": {"kind": "file", "accept": ".csv", "help": "CSV of node label or id -> vendor (columns: node, vendor)"},
+    "vendor_map": {"kind": "file", "accept": ".csv",
+                   "help": "CSV of node label or id -> vendor (columns: node, vendor)"},
     "operator_id": {"kind": "text", "help": "operator id for the imported sites (default from the file)"},
     "country": {"kind": "text", "pattern": "[A-Za-z]{2}", "help": "ISO 3166-1 alpha-2 country of the operator",
                 "help_by_format": {"opencellid": "keep only this country's cells (ISO 3166-1 alpha-2, by MCC)",
@@ -849,8 +850,8 @@ def _ingest(svc: Service, name: str, fmt: str, paths: list[Path], replace: bool,
 def _found(incoming: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """Operators and vendors the incoming rows bring: operator ids (from the operators and sites
     tables) and elements per vendor (catalogue names), most elements first."""
-    ops = pd.concat([incoming[t]["operator_id"].astype(object) for t in ("operators", "sites") if t in incoming],
-                    ignore_index=True) if any(t in incoming for t in ("operators", "sites")) else pd.Series([], dtype=object)
+    ids = [incoming[t]["operator_id"].astype(object) for t in ("operators", "sites") if t in incoming]
+    ops = pd.concat(ids, ignore_index=True) if ids else pd.Series([], dtype=object)
     vendors = (incoming["elements"]["vendor"].astype(object).fillna("unknown").value_counts()
                if "elements" in incoming else pd.Series([], dtype="int64"))
     return {"operators": sorted(str(o) for o in ops.dropna().unique()),
