@@ -218,6 +218,7 @@ def test_cli_round_trip(inventory, netbox_server, tmp_path):
     assert res["params"]["token_env"] == "NB_TOKEN"
     with cleanpath.open_workspace(ws) as w:
         _check_tables(w.network("main"))
+        assert w.snapshots()[0].source == f"netbox: {netbox_server.url}"
 
 
 def test_mapping_roles_types_vendors(inventory, netbox_server, tmp_path):
