@@ -114,7 +114,7 @@ def main() -> None:
         got = run_explain(net, target=str(ids[e])).summary["serves"]
         assert got == bool(serving[e]), ids[e]
 
-    print(f"\n| step | wall s | CPU s |\n|---|---|---|")
+    print("\n| step | wall s | CPU s |\n|---|---|---|")
     for name, w, c in rows:
         print(f"| {name} | {w:.3f} | {c:.3f} |")
     print(f"\nnon-serving by reason:\n{diag.to_string(index=False)}")

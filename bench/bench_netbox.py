@@ -57,9 +57,9 @@ def _bulk(endpoint, rows: list[dict]) -> list:
     return out
 
 
-def populate(nb, devices: int, per_site: int) -> dict:
-    t: dict[str, float] = {}
-    t0 = time.perf_counter()
+def _catalogue(nb, devices: int, per_site: int) -> tuple:
+    """Custom fields, ten tenants, the sites (spread over Germany), manufacturers, device types and
+    roles, through the REST API (both populate paths start from these)."""
     nb.extras.custom_fields.create([
         {"name": "generation", "type": "text", "object_types": ["dcim.device"]},
         {"name": "install_date", "type": "date", "object_types": ["dcim.device"]},
@@ -71,13 +71,20 @@ def populate(nb, devices: int, per_site: int) -> dict:
                                    "latitude": round(47.3 + (i * 7919 % 10000) / 10000 * 7.7, 6),
                                    "longitude": round(5.9 + (i * 104729 % 10000) / 10000 * 9.1, 6)}
                                   for i in range(n_sites)])
-    t["sites"] = time.perf_counter() - t0
     mans = {m.slug: m.id for m in nb.dcim.manufacturers.create([{"name": n, "slug": s} for s, n in MANUFACTURERS.items()])}
     types = {(r, m): x.id for (r, m), x in zip(
         dict.fromkeys(LAYOUT), nb.dcim.device_types.create(
             [{"manufacturer": mans[m], "model": f"{m}-{r}", "slug": f"{m}-{r}"} for r, m in dict.fromkeys(LAYOUT)]))}
     roles = {x.slug: x.id for x in nb.dcim.device_roles.create(
         [{"name": r, "slug": r, "color": "9e9e9e"} for r in dict.fromkeys(r for r, _ in LAYOUT)])}
+    return n_sites, sites, types, roles
+
+
+def populate(nb, devices: int, per_site: int) -> dict:
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    n_sites, sites, types, roles = _catalogue(nb, devices, per_site)
+    t["sites"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     rows = []
     for i in range(devices):
@@ -137,25 +144,9 @@ def populate_orm(srv, nb, devices: int, per_site: int, cables_per_site: int = 3)
     ``netbox shell`` (bulk inserts; cables saved one by one so NetBox traces their paths):
     what 50 k devices take when the REST path (about 15 devices/s here) is too slow to wait for."""
     t0 = time.perf_counter()
-    nb.extras.custom_fields.create([
-        {"name": "generation", "type": "text", "object_types": ["dcim.device"]},
-        {"name": "install_date", "type": "date", "object_types": ["dcim.device"]},
-        {"name": "country", "type": "text", "object_types": ["tenancy.tenant"]}])
-    tenants = _bulk(nb.tenancy.tenants, [{"name": f"Operator {i}", "slug": f"op-{i}", "custom_fields": {"country": "DE"}}
-                                         for i in range(10)])
-    n_sites = -(-devices // per_site)
-    sites = _bulk(nb.dcim.sites, [{"name": f"site-{i:06d}", "slug": f"site-{i:06d}", "tenant": tenants[i % 10].id,
-                                   "latitude": round(47.3 + (i * 7919 % 10000) / 10000 * 7.7, 6),
-                                   "longitude": round(5.9 + (i * 104729 % 10000) / 10000 * 9.1, 6)}
-                                  for i in range(n_sites)])
-    mans = {m.slug: m.id for m in nb.dcim.manufacturers.create([{"name": n, "slug": s} for s, n in MANUFACTURERS.items()])}
-    types = {(r, m): x.id for (r, m), x in zip(
-        dict.fromkeys(LAYOUT), nb.dcim.device_types.create(
-            [{"manufacturer": mans[m], "model": f"{m}-{r}", "slug": f"{m}-{r}"} for r, m in dict.fromkeys(LAYOUT)]))}
-    roles = {x.slug: x.id for x in nb.dcim.device_roles.create(
-        [{"name": r, "slug": r, "color": "9e9e9e"} for r in dict.fromkeys(r for r, _ in LAYOUT)])}
+    n_sites, sites, types, roles = _catalogue(nb, devices, per_site)
     t_rest = time.perf_counter() - t0
-    devs, pairs, site_of = [], [], {}
+    devs, pairs = [], []
     for i in range(devices):
         s, k = divmod(i, per_site)
         role, man = LAYOUT[k % len(LAYOUT)]

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The browser tests' fixtures (``browser``, ``page``) live with the other shared helpers.
+pytest_plugins = ["oracles"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CLEANPATH_SHARED_DATA", ROOT.parent / "shared" / "data"))
 TOPOLOGYZOO = SHARED_DATA / "topologyzoo"

@@ -3,17 +3,30 @@
 No test module imports another; what several test files need lives here: hand-built networks with
 known answers (``make_network`` for the policy tests, ``make_net`` for the graph questions,
 ``small_tables``, ``two_operators``), random networks, and independent oracles written with plain
-Python and networkx (``oracle_serving``, ``haversine``).
+Python and networkx (``oracle_serving``, ``haversine``), workbooks written by hand (``write_xlsx``),
+and a real ``cleanpath serve`` with a real chromium for the browser tests (``serving``, ``browser``,
+``page``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from xml.sax.saxutils import escape
 
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pytest
 
 import cleanpath
 from cleanpath.model.costs import CostModel, load_costs
@@ -478,3 +491,196 @@ def wrap(lon):
     """Longitudes into -180..180 (180 stays 180)."""
     lon = np.asarray(lon, float)
     return np.where(lon > 180.0, lon - 360.0, lon)
+
+
+# --- workbooks written by hand (zip of SpreadsheetML, no spreadsheet library) ----------------------
+
+def _cell(ref: str, v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return f'<c r="{ref}" t="b"><v>{int(v)}</v></c>'
+    if isinstance(v, (int, float)):
+        return f'<c r="{ref}"><v>{v}</v></c>'
+    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(v)}</t></is></c>'
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]], extra: dict[str, bytes] | None = None) -> None:
+    """A minimal SpreadsheetML workbook, written by hand (inline strings, numbers, booleans)."""
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml",
+                   '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Default Extension="xml" ContentType="application/xml"/>'
+                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                   + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                             for i in range(1, len(sheets) + 1)) + "</Types>")
+        z.writestr("_rels/.rels", '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8"?><workbook {ns} xmlns:r="{rel}"><sheets>'
+                   + "".join(f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(sheets, 1))
+                   + "</sheets></workbook>")
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   + "".join(f'<Relationship Id="rId{i}" Type="{rel}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                             for i in range(1, len(sheets) + 1)) + "</Relationships>")
+        for i, rows in enumerate(sheets.values(), 1):
+            body = "".join(f'<row r="{r}">' + "".join(_cell(f"{chr(65 + j)}{r}", v) for j, v in enumerate(row)) + "</row>"
+                           for r, row in enumerate(rows, 1) if row)
+            z.writestr(f"xl/worksheets/sheet{i}.xml",
+                       f'<?xml version="1.0" encoding="UTF-8"?><worksheet {ns}><sheetData>{body}</sheetData></worksheet>')
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+
+
+XLSX_MAP = """
+tables:
+  operators:
+    file: inventar.xlsx
+    sheet: Standorte
+    header_row: 3
+    distinct: true
+    columns: {operator_id: Betreiber, name: Betreiber}
+    constants: {country: DE}
+  sites:
+    file: inventar.xlsx
+    sheet: Standorte
+    header_row: 3
+    columns: {site_id: Standort, operator_id: Betreiber, lat: Breite, lon: Länge, kind: Typ}
+    values:
+      kind: {Funk: cell, RZ: core_dc}
+  elements:
+    file: inventar.xlsx
+    sheet: 2
+    columns: {element_id: ID, site_id: Standort, role: Funktion, vendor: Hersteller, in_service: Aktiv,
+              installed_on: Seit}
+    values:
+      role: {Funkmodul: ran.radio, MME: core.mme}
+"""
+
+
+def german_workbook(tmp_path: Path, role3: str = "MME", lat2=49.44) -> Path:
+    """``inventar.xlsx`` as a German OSS exports it: a title above the sites' header (row 3), typed
+    cells, legal vendor names, German dates; ``role3`` and ``lat2`` plant bad values."""
+    p = tmp_path / "inventar.xlsx"
+    write_xlsx(p, {
+        "Standorte": [["Inventar Standorte (Export 2026-12-01)"], [],
+                      ["Standort", "Betreiber", "Breite", "Länge", "Typ"],
+                      [1001, "Telekom", 49.4443, 7.7689, "Funk"],
+                      [1002, "Telekom", lat2, 7.6, "Funk"],
+                      ["RZ-1", "Telekom", 50.11, 8.68, "RZ"]],
+        "Elemente": [["ID", "Standort", "Funktion", "Hersteller", "Aktiv", "Seit"],
+                     ["e1", 1001, "Funkmodul", "HUAWEI TECHNOLOGIES CO., LTD.", True, "11.03.2019"],
+                     ["e2", 1002, "Funkmodul", "ZTE Corporation", False, "2020-01-31 00:00:00"],
+                     ["e3", "RZ-1", role3, "Ericsson AB", True, None]],
+    })
+    return p
+
+
+# --- a real `cleanpath serve` on loopback and a real chromium ---------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+#: Screenshots of the browser tests, for a person to look at.
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+BROWSER_TIMEOUT = 60.0
+_LAUNCH = "import sys; from cleanpath.cli.main import cli; cli(sys.argv[1:], prog_name='cleanpath')"
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(ws_path: Path, *options: str, timeout: float = BROWSER_TIMEOUT) -> Iterator[str]:
+    """``cleanpath serve`` on ``ws_path`` in a subprocess, yielding its URL once ``/health`` answers;
+    terminated (SIGTERM, then SIGKILL) on exit."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, "serve", "-w", str(ws_path), "--port", str(port),
+                             "--log-level", "warning", *options],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > end:
+            proc.kill()
+            raise AssertionError(f"cleanpath serve did not start: {proc.communicate()[0][-2000:]}")
+        time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def require_chromium() -> None:
+    """Fail, not skip: `make test` installs chromium, so its absence is a broken set-up to report."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run `bash scripts/ensure-chromium.sh` (make test does)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, headless, driven by Playwright (one per test module)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page whose script errors and console errors collect in ``page.errors``."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 850})
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.errors = errors
+    yield pg
+    ctx.close()
+
+
+def wait(pg, expr: str, timeout: float = BROWSER_TIMEOUT):
+    """Poll a JS expression until it is truthy; returns its value."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pg.evaluate(expr)
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {expr}; page errors: {pg.errors}")
+
+
+def shot(pg, name: str) -> None:
+    """A screenshot into test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / name))
+
+
+def sign_in(pg, server: dict, role: str, *, ready: str = "window.cleanpath.state.sitesRenderedAt !== null") -> None:
+    """Sign in to the dashboard at ``server["url"]`` with the token of ``role`` through the sign-in
+    dialog, as a person does, and wait until the page is ``ready`` (by default: the map is drawn)."""
+    pg.goto(server["url"] + "/")
+    pg.wait_for_selector("#login[open]", timeout=BROWSER_TIMEOUT * 1000)
+    pg.fill("#login-token", server["tokens"][role])
+    pg.click("#login-form button[type=submit]")
+    wait(pg, ready)

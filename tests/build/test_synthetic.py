@@ -18,7 +18,6 @@ from scipy.sparse.csgraph import connected_components
 
 import cleanpath
 from cleanpath.build.synthetic import BOX, synthetic_network, write_csv
-from cleanpath.io.tables import read_tables
 from cleanpath.model.schema import TABLES
 
 N = 5_000
@@ -103,7 +102,7 @@ def test_bad_arguments_are_refused():
 def test_same_seed_gives_byte_identical_csv(tmp_path):
     a = write_csv(synthetic_network(elements=3_000, seed=5), tmp_path / "a")
     b = write_csv(synthetic_network(elements=3_000, seed=5), tmp_path / "b")
-    c = write_csv(synthetic_network(elements=3_000, seed=6), tmp_path / "c")
+    write_csv(synthetic_network(elements=3_000, seed=6), tmp_path / "c")
     for pa_, pb in zip(sorted(a), sorted(b)):
         assert pa_.read_bytes() == pb.read_bytes(), pa_.name
     assert (tmp_path / "a" / "elements.csv").read_bytes() != (tmp_path / "c" / "elements.csv").read_bytes()

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-import zipfile
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pytest
 from click.testing import CliRunner
@@ -22,6 +20,7 @@ from cleanpath.errors import ValidationError
 from cleanpath.io.mapped import import_mapped, load_mapping, sniff_delimiter
 from cleanpath.io.guard import InputFile
 from cleanpath.store.ingest import ingest
+from oracles import XLSX_MAP, german_workbook, write_xlsx
 
 EXAMPLES = Path(cleanpath.__file__).parent / "data" / "examples"
 EXPORT = EXAMPLES / "oss_export_de.csv"
@@ -178,89 +177,8 @@ def test_windows_encoding(tmp_path):
 
 # --- Excel ---------------------------------------------------------------------------------------
 
-def _cell(ref: str, v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return f'<c r="{ref}" t="b"><v>{int(v)}</v></c>'
-    if isinstance(v, (int, float)):
-        return f'<c r="{ref}"><v>{v}</v></c>'
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(v)}</t></is></c>'
-
-
-def write_xlsx(path: Path, sheets: dict[str, list[list]], extra: dict[str, bytes] | None = None) -> None:
-    """A minimal SpreadsheetML workbook, written by hand (inline strings, numbers, booleans)."""
-    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml",
-                   '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                   '<Default Extension="xml" ContentType="application/xml"/>'
-                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-                   + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                             for i in range(1, len(sheets) + 1)) + "</Types>")
-        z.writestr("_rels/.rels", '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                   f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        z.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8"?><workbook {ns} xmlns:r="{rel}"><sheets>'
-                   + "".join(f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(sheets, 1))
-                   + "</sheets></workbook>")
-        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                   + "".join(f'<Relationship Id="rId{i}" Type="{rel}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                             for i in range(1, len(sheets) + 1)) + "</Relationships>")
-        for i, rows in enumerate(sheets.values(), 1):
-            body = "".join(f'<row r="{r}">' + "".join(_cell(f"{chr(65 + j)}{r}", v) for j, v in enumerate(row)) + "</row>"
-                           for r, row in enumerate(rows, 1) if row)
-            z.writestr(f"xl/worksheets/sheet{i}.xml",
-                       f'<?xml version="1.0" encoding="UTF-8"?><worksheet {ns}><sheetData>{body}</sheetData></worksheet>')
-        for name, data in (extra or {}).items():
-            z.writestr(name, data)
-
-
-XLSX_MAP = """
-tables:
-  operators:
-    file: inventar.xlsx
-    sheet: Standorte
-    header_row: 3
-    distinct: true
-    columns: {operator_id: Betreiber, name: Betreiber}
-    constants: {country: DE}
-  sites:
-    file: inventar.xlsx
-    sheet: Standorte
-    header_row: 3
-    columns: {site_id: Standort, operator_id: Betreiber, lat: Breite, lon: Länge, kind: Typ}
-    values:
-      kind: {Funk: cell, RZ: core_dc}
-  elements:
-    file: inventar.xlsx
-    sheet: 2
-    columns: {element_id: ID, site_id: Standort, role: Funktion, vendor: Hersteller, in_service: Aktiv,
-              installed_on: Seit}
-    values:
-      role: {Funkmodul: ran.radio, MME: core.mme}
-"""
-
-
-def _book(tmp_path: Path, role3: str = "MME", lat2=49.44) -> Path:
-    p = tmp_path / "inventar.xlsx"
-    write_xlsx(p, {
-        "Standorte": [["Inventar Standorte (Export 2026-12-01)"], [],
-                      ["Standort", "Betreiber", "Breite", "Länge", "Typ"],
-                      [1001, "Telekom", 49.4443, 7.7689, "Funk"],
-                      [1002, "Telekom", lat2, 7.6, "Funk"],
-                      ["RZ-1", "Telekom", 50.11, 8.68, "RZ"]],
-        "Elemente": [["ID", "Standort", "Funktion", "Hersteller", "Aktiv", "Seit"],
-                     ["e1", 1001, "Funkmodul", "HUAWEI TECHNOLOGIES CO., LTD.", True, "11.03.2019"],
-                     ["e2", 1002, "Funkmodul", "ZTE Corporation", False, "2020-01-31 00:00:00"],
-                     ["e3", "RZ-1", role3, "Ericsson AB", True, None]],
-    })
-    return p
-
-
 def test_xlsx_import_with_title_rows_and_typed_cells(tmp_path):
-    book = _book(tmp_path)
+    book = german_workbook(tmp_path)
     m = tmp_path / "m.yaml"
     m.write_text(XLSX_MAP)
     with cleanpath.open_workspace(tmp_path / "ws.duckdb") as ws:
@@ -276,7 +194,7 @@ def test_xlsx_import_with_title_rows_and_typed_cells(tmp_path):
 
 
 def test_xlsx_bad_values_name_file_sheet_row_and_column(tmp_path):
-    book = _book(tmp_path, role3="Kernnetz", lat2="neunundvierzig")
+    book = german_workbook(tmp_path, role3="Kernnetz", lat2="neunundvierzig")
     m = tmp_path / "m.yaml"
     m.write_text(XLSX_MAP)
     ws = tmp_path / "ws.duckdb"
@@ -342,7 +260,7 @@ def test_source_mistakes_point_into_the_mapping(tmp_path):
     assert e.value.problems[0].line == 6
     m.write_text(XLSX_MAP.replace("sheet: 2", "sheet: Elements"))
     with pytest.raises(ValidationError, match="no sheet 'Elements'.*did you mean 'Elemente'") as e:
-        import_mapped([_book(tmp_path)], mapping=m)
+        import_mapped([german_workbook(tmp_path)], mapping=m)
     assert e.value.problems[0].file == str(m)
 
 

@@ -20,10 +20,6 @@ import math
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from decimal import ROUND_HALF_UP, Decimal
@@ -37,29 +33,8 @@ from cleanpath.demo import build_example
 from cleanpath.model.network import Network, validate_tables
 from cleanpath.service.tokens import TokenStore
 from cleanpath.store.workspace import open_workspace
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-TIMEOUT = 60.0
-
-
-
-@pytest.fixture(autouse=True)
-def _chromium_present():
-    # Fail, not skip: `make test` installs chromium, so its absence is a broken set-up to report.
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: run `bash scripts/ensure-chromium.sh` (make test does)")
-
-_LAUNCH = "import sys; from cleanpath.cli.main import cli; cli(sys.argv[1:], prog_name='cleanpath')"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from oracles import ARTIFACTS, serving, shot, sign_in, wait
+from oracles import BROWSER_TIMEOUT as TIMEOUT
 
 @pytest.fixture(scope="module")
 def net():
@@ -102,75 +77,8 @@ def server(net, after, tmp_path_factory):
         ws.write_network("de-after", after)
         store = TokenStore(ws.con)
         tokens = {r: store.create(role=r, name=f"browser-{r}").token for r in ("viewer", "analyst")}
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, "serve", "-w", str(ws_path), "--port", str(port),
-                             "--log-level", "warning"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    end = time.monotonic() + TIMEOUT
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > end:
-            proc.kill()
-            pytest.fail(f"cleanpath serve did not start: {proc.communicate()[0][-2000:]}")
-        time.sleep(0.1)
-    yield {"url": url, "tokens": tokens}
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 850})
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    pg.errors = errors
-    yield pg
-    ctx.close()
-
-
-def wait(pg, expr: str, timeout: float = TIMEOUT):
-    """Poll a JS expression until it is truthy; returns its value."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pg.evaluate(expr)
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {expr}; page errors: {pg.errors}")
-
-
-def shot(pg, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / name))
-
-
-def sign_in(pg, server, role: str) -> None:
-    pg.goto(server["url"] + "/")
-    pg.wait_for_selector("#login[open]", timeout=TIMEOUT * 1000)
-    pg.fill("#login-token", server["tokens"][role])
-    pg.click("#login-form button[type=submit]")
-    wait(pg, "window.cleanpath.state.sitesRenderedAt !== null")
+    with serving(ws_path) as url:
+        yield {"url": url, "tokens": tokens}
 
 
 def pixels(pg, points: list[list[float]]) -> list[list[int]]:

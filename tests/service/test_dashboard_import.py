@@ -1,5 +1,5 @@
-"""The dashboard's import screen in a real browser (Debian's chromium through Playwright, as in
-test_dashboard.py, whose browser, page and waiting helpers this file reuses).
+"""The dashboard's import screen in a real browser (Debian's chromium through Playwright, with the
+browser, page and waiting helpers of tests/oracles.py).
 
 The workspace starts empty, as a new user's does: an admin lands on the import screen, uploads the
 shipped German OSS-style export with one bad latitude, previews it and finds the problem in the
@@ -14,9 +14,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import subprocess
-import sys
-import time
 import urllib.request
 from collections import Counter
 from importlib import resources
@@ -27,9 +24,7 @@ import pytest
 import cleanpath
 from cleanpath.service.tokens import TokenStore
 from conftest import TOPOLOGYZOO
-from test_import_api import _mapped_fixtures
-from test_dashboard import (_LAUNCH, TIMEOUT, _chromium_present, _free_port, browser, page, shot,  # noqa: F401
-                            wait)
+from oracles import XLSX_MAP, german_workbook, serving, shot, sign_in, wait
 
 EXAMPLES = Path(str(resources.files("cleanpath.data").joinpath("examples")))
 EXPORT, LINKS, MAPPING = "oss_export_de.csv", "oss_verbindungen_de.csv", "oss_export_de.map.yaml"
@@ -43,29 +38,8 @@ def server(tmp_path_factory):
     with cleanpath.open_workspace(ws_path) as ws:
         store = TokenStore(ws.con)
         tokens = {r: store.create(role=r, name=f"browser-{r}").token for r in ("viewer", "admin")}
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, "serve", "-w", str(ws_path), "--port", str(port),
-                             "--log-level", "warning"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    end = time.monotonic() + TIMEOUT
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > end:
-            proc.kill()
-            pytest.fail(f"cleanpath serve did not start: {proc.communicate()[0][-2000:]}")
-        time.sleep(0.1)
-    yield {"url": url, "tokens": tokens}
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
+    with serving(ws_path) as url:
+        yield {"url": url, "tokens": tokens}
 
 
 def get(server, path: str, role: str = "admin") -> dict:
@@ -100,11 +74,8 @@ def table_rows(pg, table_id: str) -> list[dict[str, str]]:
 
 def sign_in_empty(pg, server, role: str) -> None:
     """Sign in and wait until the page knows the role and the snapshot list (there may be no map)."""
-    pg.goto(server["url"] + "/")
-    pg.wait_for_selector("#login[open]", timeout=TIMEOUT * 1000)
-    pg.fill("#login-token", server["tokens"][role])
-    pg.click("#login-form button[type=submit]")
-    wait(pg, "window.cleanpath.state.role !== null && Array.isArray(window.cleanpath.state.snapshots)")
+    sign_in(pg, server, role,
+            ready="window.cleanpath.state.role !== null && Array.isArray(window.cleanpath.state.snapshots)")
 
 
 def test_admin_imports_into_an_empty_workspace_then_adds_a_snapshot(page, server, tmp_path):
@@ -174,13 +145,12 @@ def test_admin_imports_into_an_empty_workspace_then_adds_a_snapshot(page, server
     shot(pg, "dashboard-import-done.png")
 
     # a workbook with bad cells: its sheet gets a column of its own
-    fx = _mapped_fixtures()
-    book = fx._book(tmp_path, role3="Kernnetz")
+    book = german_workbook(tmp_path, role3="Kernnetz")
     pg.fill("#imp-snapshot", "book")
     pg.set_input_files("#imp-files", [{"name": book.name, "mimeType": "application/octet-stream",
                                        "buffer": book.read_bytes()}])
     pg.set_input_files("#imp-opt-mapping", [{"name": "m.yaml", "mimeType": "application/yaml",
-                                             "buffer": fx.XLSX_MAP.encode()}])
+                                             "buffer": XLSX_MAP.encode()}])
     pg.click("#imp-preview")
     wait(pg, "window.cleanpath.state.importer.problems !== null")
     assert [{k: p[k] for k in ("file", "sheet", "line", "column", "value")} for p in table_rows(pg, "imp-problems")] == [

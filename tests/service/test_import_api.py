@@ -11,7 +11,6 @@ list and each snapshot's counts before and after.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import re
 from collections import Counter
@@ -25,20 +24,12 @@ from cleanpath.service import ServiceConfig, create_app
 from cleanpath.service.tokens import TokenStore
 from cleanpath.store.workspace import open_workspace
 from conftest import INSTALLATIONS, TOPOLOGYZOO
+from oracles import XLSX_MAP, german_workbook
 
 EXAMPLES = Path(str(resources.files("cleanpath.data").joinpath("examples")))
 EXPORT, LINKS, MAPPING = "oss_export_de.csv", "oss_verbindungen_de.csv", "oss_export_de.map.yaml"
 #: Formats read from uploaded files, whose every option is a form field of the import route.
 UPLOAD_FORMATS = ("tables", "mapped", "topologyzoo", "opencellid", "cyclonedx", "sensitive")
-
-
-def _mapped_fixtures():
-    """The hand-written xlsx writer and workbook of tests/io/test_mapped_import.py (one copy)."""
-    path = Path(__file__).resolve().parents[1] / "io" / "test_mapped_import.py"
-    spec = importlib.util.spec_from_file_location("_mapped_import_fixtures", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")
@@ -190,16 +181,15 @@ def test_mapping_mistakes_are_located_in_the_mapping_by_its_upload_name(env):
 
 
 def test_xlsx_problems_name_the_sheet(env, tmp_path):
-    fx = _mapped_fixtures()
-    book = fx._book(tmp_path, role3="Kernnetz", lat2="neunundvierzig")
+    book = german_workbook(tmp_path, role3="Kernnetz", lat2="neunundvierzig")
     files = [("files", ("inventar.xlsx", book.read_bytes(), "application/octet-stream")),
-             ("mapping", ("m.yaml", fx.XLSX_MAP.encode(), "application/yaml"))]
+             ("mapping", ("m.yaml", XLSX_MAP.encode(), "application/yaml"))]
     found = {(p["file"], p["sheet"], p["line"], p["column"], p["value"])
              for p in problems_of(post(env, "book", {"format": "mapped", "dry_run": "true"}, files))}
     # the workbook's own rows: the header is on row 3 of Standorte, on row 1 of Elemente
     assert ("inventar.xlsx:Standorte", "Standorte", 5, "Breite", "neunundvierzig") in found
     assert ("inventar.xlsx:Elemente", "Elemente", 4, "Funktion", "Kernnetz") in found
-    good = fx._book(tmp_path)
+    good = german_workbook(tmp_path)
     files[0] = ("files", ("inventar.xlsx", good.read_bytes(), "application/octet-stream"))
     s = post(env, "book", {"format": "mapped", "dry_run": "true"}, files).json()["summary"]
     assert s["added"] == {"operators": 1, "sites": 3, "elements": 3}

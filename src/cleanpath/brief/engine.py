@@ -43,7 +43,7 @@ import pandas as pd
 import scipy.sparse as sp
 import yaml
 
-from cleanpath.errors import Problem, ProblemCollector, ValidationError
+from cleanpath.errors import ProblemCollector
 from cleanpath.model.network import Network, validate_tables
 from cleanpath.result import Result
 
