@@ -86,6 +86,9 @@ def test_page_one_is_a_summary_with_a_card_per_section_then_the_map(demo):
     assert len(re.findall(r"<div class='fig'>[^<]+<small>", summary)) == len(SECTIONS)
     # the wording says what was found, in words (not raw keys)
     assert "As of 2026-11-21" in summary and "_" not in " ".join(sentences).replace("de-", "")
+    # before/after counts violations at the plan's end, not on the audit's day: the card names that date
+    m = re.search(r"audited as of (\d{4})-12-31, violations go from ([\d,]+) without it to 0 with it\.", summary)
+    assert m and int(m.group(1)) > 2026, summary
 
 
 def test_labels_units_and_years_are_for_people(demo):

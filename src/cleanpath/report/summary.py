@@ -188,7 +188,8 @@ def _compare(r: Result, s: dict) -> tuple[str, str, str, str]:
     res, new = _n(s.get("findings_resolved")), _n(s.get("findings_new"))
     sentence = (f"The plan changes the vendor of {_count(_n(s.get('revendored')), 'element')}, resolves "
                 f"{_count(res, 'finding')} and adds {number(new)}"
-                + (f"; violations go from {number(_n(s.get('violations_a')))} to {number(_n(s.get('violations_b')))}."
+                + (f"; audited as of {fmt(r.params.get('as_of'))}, violations go from "
+                   f"{number(_n(s.get('violations_a')))} without it to {number(_n(s.get('violations_b')))} with it."
                    if "violations_a" in s else "."))
     return number(res), "findings resolved", sentence, "good" if res and not new else "neutral"
 
