@@ -31,9 +31,11 @@ EXPECTED = [float(WEIGHTS[a:b].sum()) + 7 for a, b in ITEMS]
 
 
 def test_local_map_keeps_order_and_passes_shared_arguments():
+    seen: list[int] = []
     with get_executor("local") as ex:
-        out = ex.map(weighted_sum, ITEMS, weights=WEIGHTS, offset=7)
+        out = ex.map(weighted_sum, ITEMS, weights=WEIGHTS, offset=7, on_done=seen.append)
     assert [o[0] for o in out] == EXPECTED
+    assert seen == list(range(1, len(ITEMS) + 1))
     assert {o[1] for o in out} == {os.getpid()}
     assert ex.describe() == {"executor": "local", "workers": 1}
     assert get_executor(None).kind == "local"
@@ -41,8 +43,14 @@ def test_local_map_keeps_order_and_passes_shared_arguments():
 
 def test_processes_run_elsewhere_in_order_and_raise_task_errors():
     with get_executor("processes", workers=2) as ex:
-        out = ex.map(weighted_sum, ITEMS, weights=WEIGHTS, offset=7)
+        seen: list[int] = []
+        out = ex.map(weighted_sum, ITEMS, weights=WEIGHTS, offset=7, on_done=seen.append)
         assert [o[0] for o in out] == EXPECTED
+        assert seen == list(range(1, len(ITEMS) + 1))  # one call per finished task, counting up
+        seen.clear()
+        assert [o[0] for o in ex.map(weighted_sum, ITEMS, on_done=seen.append)] == [
+            float(b - a) for a, b in ITEMS]  # the kept pool reports progress too
+        assert seen == list(range(1, len(ITEMS) + 1))
         assert os.getpid() not in {o[1] for o in out}
         assert ex.map(weighted_sum, []) == []
         with pytest.raises(ValueError, match="item 3 is bad"):
@@ -56,8 +64,10 @@ def test_processes_run_elsewhere_in_order_and_raise_task_errors():
 def test_dask_local_cluster_two_workers():
     with get_executor("dask", workers=2) as ex:
         assert ex.workers == 2 and ex.describe()["scheduler"] == "LocalCluster"
-        out = ex.map(weighted_sum, ITEMS, weights=WEIGHTS, offset=7)
+        seen: list[int] = []
+        out = ex.map(weighted_sum, ITEMS, weights=WEIGHTS, offset=7, on_done=seen.append)
         assert [o[0] for o in out] == EXPECTED
+        assert seen == list(range(1, len(ITEMS) + 1))
         assert os.getpid() not in {o[1] for o in out}
         # A dict or list shared argument arrives whole, not scattered element by element.
         assert [o[0] for o in ex.map(weighted_sum, [(0, 3)], weights=[1.0, 2.0, 4.0])] == [7.0]

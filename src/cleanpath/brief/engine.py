@@ -462,15 +462,10 @@ def run_brief(*, countries: Sequence[str] = DEFAULT_COUNTRIES, draws: int = 20, 
         resolve_untrusted(probe, untrusted, as_of=as_of)
     own = not isinstance(executor, Executor)
     ex = executor if isinstance(executor, Executor) else get_executor(executor or "local")
-    done: list[dict] = []
     try:
-        # progress needs batches; each batch ends when its slowest task does, so batches are a few
-        # tasks per worker (idle time at a boundary is at most one task per worker)
-        step = max(1, ex.workers * 4) if on_progress else len(items)
-        for i in range(0, len(items), step):
-            done += ex.map(brief_draw, items[i:i + step])
-            if on_progress:
-                on_progress(len(done), len(items))
+        # one map for every task (no batches waiting for their slowest task); progress as tasks finish
+        tell = (lambda n: on_progress(n, len(items))) if on_progress else None
+        done = ex.map(brief_draw, items, on_done=tell)
     finally:
         if own:
             ex.close()

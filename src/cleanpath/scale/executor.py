@@ -8,7 +8,9 @@
 ``fn`` must be a module-level function (it is pickled to other processes and machines) and is
 called as ``fn(item, **shared)``. Shared keyword arguments are sent once per worker, not once per
 item: on Dask they are scattered with ``broadcast=True``; with processes they are handed to each
-worker process once when its pool starts.
+worker process once when its pool starts. ``on_done(n)`` is called in the caller's process each time
+a task finishes (``n`` tasks done so far, in whatever order they finish), so a caller can show
+progress without cutting its work into batches that each wait for their slowest task.
 
 The kinds:
 
@@ -25,7 +27,7 @@ The kinds:
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any, Callable, Iterable, Sequence
@@ -54,9 +56,16 @@ class Executor:
         self.workers = 1
         self.threads_per_task: int | None = None
 
-    def map(self, fn: Callable[..., Any], items: Iterable[Any], **shared: Any) -> list[Any]:
-        """``[fn(item, **shared) for item in items]``, possibly elsewhere; order is kept."""
-        return [fn(item, **shared) for item in items]
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], *,
+            on_done: Callable[[int], None] | None = None, **shared: Any) -> list[Any]:
+        """``[fn(item, **shared) for item in items]``, possibly elsewhere; order is kept.
+        ``on_done(n)`` is called here after each task, with the number of tasks finished so far."""
+        out = []
+        for item in items:
+            out.append(fn(item, **shared))
+            if on_done is not None:
+                on_done(len(out))
+        return out
 
     def close(self) -> None:
         """Release workers and connections (idempotent)."""
@@ -92,6 +101,14 @@ def _call_with_shared(fn: Callable[..., Any], item: Any) -> Any:
     return fn(item, **_SHARED)
 
 
+def _results(futures: list, on_done: Callable[[int], None] | None) -> list[Any]:
+    """The futures' results in submission order, telling ``on_done`` as each one finishes."""
+    if on_done is not None:
+        for n, _ in enumerate(as_completed(futures), start=1):
+            on_done(n)
+    return [f.result() for f in futures]
+
+
 class ProcessExecutor(Executor):
     """A pool of ``workers`` processes on this machine (default: one per core)."""
 
@@ -107,19 +124,20 @@ class ProcessExecutor(Executor):
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
                                    initializer=_set_shared, initargs=(shared,))
 
-    def map(self, fn: Callable[..., Any], items: Iterable[Any], **shared: Any) -> list[Any]:
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], *,
+            on_done: Callable[[int], None] | None = None, **shared: Any) -> list[Any]:
         items = list(items)
         if not items:
             return []
         if shared:
             # A pool of its own: the shared arguments travel once per worker process, at its start.
             with self._new_pool(shared) as pool:
-                return [f.result() for f in [pool.submit(_call_with_shared, fn, i) for i in items]]
+                return _results([pool.submit(_call_with_shared, fn, i) for i in items], on_done)
         # Without shared arguments the workers (and their imports) are kept for the next call.
         if self._pool is None:
             self._pool = self._new_pool({})
         try:
-            return [f.result() for f in [self._pool.submit(_call_with_shared, fn, i) for i in items]]
+            return _results([self._pool.submit(_call_with_shared, fn, i) for i in items], on_done)
         except BrokenProcessPool:
             self._pool = None  # a worker died (killed, out of memory): start afresh next time
             raise
@@ -172,13 +190,19 @@ class DaskExecutor(Executor):
         self.workers = max(1, sum(int(w.get("nthreads", 1)) for w in ws.values()))
         self.threads_per_task = 1
 
-    def map(self, fn: Callable[..., Any], items: Iterable[Any], **shared: Any) -> list[Any]:
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], *,
+            on_done: Callable[[int], None] | None = None, **shared: Any) -> list[Any]:
         items = list(items)
         if not items:
             return []
         # Wrapped in a list so a dict or list argument travels as one object, not element-wise.
         scattered = {k: self.client.scatter([v], broadcast=True)[0] for k, v in shared.items()}
         futures = self.client.map(fn, items, pure=False, **scattered)
+        if on_done is not None:
+            from distributed import as_completed as dask_as_completed
+
+            for n, _ in enumerate(dask_as_completed(futures), start=1):
+                on_done(n)
         return self.client.gather(futures)
 
     def close(self) -> None:
