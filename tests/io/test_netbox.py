@@ -202,6 +202,7 @@ def test_python_round_trip(inventory, netbox_server, workspace):
                            country="SE")
     assert rep.totals["elements"] == 13
     _check_tables(workspace.network("nb"))
+    assert workspace.snapshots()[0].source == f"netbox: {netbox_server.url}"  # as the CLI records it
     assert any("not 'active'" in w for w in rep.warnings)
 
 

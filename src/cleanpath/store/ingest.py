@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cleanpath.errors import MAX_PROBLEMS, Problem, ProblemCollector, ValidationError
-from cleanpath.io.registry import Imported, importer
+from cleanpath.io.registry import SOURCES, Imported, importer
 from cleanpath.model.network import Network, validate_tables
 from cleanpath.model.schema import TABLES
 from cleanpath.model.validate import Source
@@ -160,8 +160,9 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
         incoming rows of each table, typed) and ``written`` is False. Mode ``"new"`` does not
         refuse an existing snapshot here; a warning says the real import needs another mode.
     source
-        What the snapshot records as its source; default the format and the paths (the service
-        gives the uploads' own names rather than where it spooled them).
+        What the snapshot records as its source; default the format and the paths, or for a
+        server source (``netbox``) the format and its ``url`` (the service gives the uploads' own
+        names rather than where it spooled them).
     **options
         Format-specific options (``vendor``, ``operator_id``, ``country``, ``kind``, and for
         ``mapped`` the ``mapping`` file...).
@@ -217,7 +218,7 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
                             preview=preview, written=False, incoming=incoming)
     step("writing")
     info: SnapshotInfo = ws.write_network(
-        snapshot, net, source=(source or f"{fmt}: {', '.join(str(p) for p in paths)}")[:1000],
+        snapshot, net, source=(source or f"{fmt}: {_where(fmt, paths, options)}")[:1000],
         on_table=lambda t: step(f"stored {t}"))
     unknown = net.unknown_vendors()
     added = {t: int(len(got.tables.get(t, ()))) - skipped.get(t, 0) for t in TABLES if t in got.tables}
@@ -227,6 +228,14 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
     diagnosis = list(diagnose(net)) if diagnose is not None else []
     return ImportReport(snapshot, fmt, [str(p) for p in paths], added, info.counts, warnings + diagnosis,
                         {str(k): int(v) for k, v in unknown.items()}, mode, skipped, diagnosis)
+
+
+def _where(fmt: str, paths: list[Path], options: dict) -> str:
+    """Where an import read from, for the snapshot's default source: the files, or for a server
+    source (:data:`cleanpath.io.registry.SOURCES`) its URL, as the CLI records it."""
+    if fmt in SOURCES:
+        return str(options.get("url") or "")
+    return ", ".join(str(p) for p in paths)
 
 
 # --- merge ------------------------------------------------------------------------------------------
