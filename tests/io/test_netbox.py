@@ -72,6 +72,15 @@ CABLES = [  # (device, device): one interface each end; the last one repeats a p
     (("sw1", "ber-hub"), "ber-hub-r1"), ("ber-c1-radio", "ber-c1-bb"), ("ber-c1-bb", "ber-c1-mw"),
     ("ber-c1-mw", "ber-hub-r1"), ("fra-peer-1", "muc-core-r1"), ("muc-core-r1", "ber-hub-r1"),
 ]
+SPEEDS = {  # cable (index into CABLES) -> interface speed (kbit/s) at each end; None: not set
+    1: (10_000_000, 1_000_000),      # 10G port, 1G port: the slower end
+    2: (None, 10_000_000),           # one end known
+    4: (100_000_000, 100_000_000),
+    5: (10_000_000, 10_000_000),     # with cable 11, parallel: the two add up
+    11: (10_000_000, 10_000_000),
+    9: (1_000_000, 10_000_000),      # the ZTE microwave's 1G radio link
+    10: (10_000_000, None),          # fra-peer-1 - muc-core-r1
+}
 
 # -- what cleanpath must make of it (by hand) ---------------------------------------------------------
 
@@ -103,6 +112,11 @@ WANT_LINKS = {frozenset(p) for p in [
     ("muc-core-r1", "muc-amf-1"), ("muc-core-r1", "muc-upf-1"), ("ber-hub-r1", "muc-core-r1"),
     ("sw1@ber-hub", "ber-hub-r1"), ("ber-c1-radio", "ber-c1-bb"), ("ber-c1-bb", "ber-c1-mw"),
     ("ber-c1-mw", "ber-hub-r1"), ("fra-peer-1", "muc-core-r1")]}  # the parallel cable is the same link
+WANT_CAPACITY = {  # link -> Gbit/s from SPEEDS by hand; links without speeds at either end have none
+    frozenset(("muc-c1-bbu", "muc-c1-csr")): 1.0, frozenset(("muc-c1-csr", "muc-core-r1")): 10.0,
+    frozenset(("muc-core-r1", "muc-upf-1")): 100.0, frozenset(("ber-hub-r1", "muc-core-r1")): 20.0,
+    frozenset(("ber-c1-mw", "ber-hub-r1")): 1.0, frozenset(("fra-peer-1", "muc-core-r1")): 10.0,
+}
 WANT_VENDOR_COUNTS = {"huawei": 5, "nokia": 2, "juniper": 2, "ericsson": 2, "cisco": 1, "zte": 1}
 
 
@@ -134,6 +148,9 @@ def inventory(netbox_server):
         {"name": "install_date", "type": "date", "object_types": ["dcim.device"]},
         {"name": "site_kind", "type": "text", "object_types": ["dcim.site"]},
         {"name": "country", "type": "text", "object_types": ["tenancy.tenant"]},
+        {"name": "encrypted", "type": "boolean", "object_types": ["dcim.cable"]},
+        {"name": "macsec", "type": "boolean", "object_types": ["dcim.cable"]},       # renamed through --map
+        {"name": "crypto_note", "type": "text", "object_types": ["dcim.cable"]},    # not a Boolean field
     ])
     ids["tenant"] = {t.slug: t.id for t in nb.tenancy.tenants.create([
         {"name": "Testnetz GmbH", "slug": "testnetz", "custom_fields": {"country": "DE"}},
@@ -163,12 +180,13 @@ def inventory(netbox_server):
         return ids["device"][x] if isinstance(x, tuple) else next(v for (n, _), v in ids["device"].items() if n == x)
 
     ifaces = nb.dcim.interfaces.create([
-        {"device": dev(end), "name": f"eth{i}-{side}", "type": "10gbase-x-sfpp"}
+        {"device": dev(end), "name": f"eth{i}-{side}", "type": "10gbase-x-sfpp",
+         **({"speed": SPEEDS[i][side]} if SPEEDS.get(i, (None, None))[side] else {})}
         for i, pair in enumerate(CABLES) for side, end in enumerate(pair)])
-    nb.dcim.cables.create([
+    ids["cable"] = [c.id for c in nb.dcim.cables.create([
         {"a_terminations": [{"object_type": "dcim.interface", "object_id": ifaces[2 * i].id}],
          "b_terminations": [{"object_type": "dcim.interface", "object_id": ifaces[2 * i + 1].id}]}
-        for i in range(len(CABLES))])
+        for i in range(len(CABLES))])]
     return nb, ids
 
 
@@ -185,6 +203,9 @@ def _check_tables(net):
     assert set(net.links["kind"]) == {"transport"}
     got_links = [frozenset((a, b)) for a, b in zip(net.links["a"], net.links["b"])]
     assert len(got_links) == len(set(got_links)) and set(got_links) == WANT_LINKS
+    cap = {k: float(v) for k, v in zip(got_links, net.links["capacity_gbps"]) if pd.notna(v)}
+    assert cap == WANT_CAPACITY
+    assert not net.links["encrypted"].any()  # no cable has the field set
     assert net.elements["vendor"].value_counts().to_dict() == WANT_VENDOR_COUNTS
 
 
@@ -314,6 +335,99 @@ def test_bad_generation_is_located_at_the_device(inventory, netbox_server):
         assert (p.file, p.line, p.column, p.value) == ("netbox:dcim/devices", d.id, "custom_fields.generation", "6G")
     finally:
         d.delete()
+
+
+# -- cables: encryption ------------------------------------------------------------------------------
+
+def _mark(nb, ids, field: str, value, cables) -> None:
+    """Set a cable custom field on the cables at these indexes into CABLES."""
+    for i in cables:
+        c = nb.dcim.cables.get(ids["cable"][i])
+        c.custom_fields[field] = value
+        c.save()
+
+
+def _encrypted_links(net) -> set:
+    return {frozenset((a, b)) for a, b, e in zip(net.links["a"], net.links["b"], net.links["encrypted"]) if e}
+
+
+ZTE_MW_LINKS = {frozenset(("ber-c1-bb", "ber-c1-mw")), frozenset(("ber-c1-mw", "ber-hub-r1"))}
+
+
+def test_encrypted_cables_take_transport_out_of_intercept(inventory, netbox_server, workspace):
+    """ZTE's only gear is the microwave ber-c1-mw, transport on ber-cell-1's one route to the UPF
+    (ber-c1-radio - ber-c1-bb - ber-c1-mw - ber-hub-r1 - muc-core-r1 - muc-upf-1). No site has
+    subscribers, so the two sites with a serving radio (muc-cell-1, ber-cell-1; sw1 is offline)
+    each send one unit: with clear cables ZTE reads ber-cell-1's unit, 1 of 2 = 0.5 (all of
+    nordfunk's); with both of the microwave's cables encrypted it forwards ciphertext only: 0."""
+    nb, ids = inventory
+
+    def load(snapshot):
+        rep = cleanpath.ingest(workspace, "netbox", [], snapshot=snapshot, url=netbox_server.url,
+                               token=netbox_server.token, country="SE")
+        net = workspace.network(snapshot)
+        return rep, net, cleanpath.ask("outage", net, vendor="zte", mode="intercept")
+
+    _, clear, before = load("clear")
+    assert _encrypted_links(clear) == set()
+    assert before.summary["intercept_traffic_share"] == pytest.approx(0.5)
+    ops = before.tables["by_operator"].set_index("operator_id")["intercept_traffic_share"]
+    assert ops.to_dict() == pytest.approx({"nordfunk": 1.0, "testnetz": 0.0})
+    # cable 5 joins ber-hub-r1 and muc-core-r1 beside cable 11, which stays clear: that link stays clear
+    _mark(nb, ids, "encrypted", True, (8, 9, 5))
+    try:
+        rep, enc, after = load("encrypted")
+    finally:
+        _mark(nb, ids, "encrypted", None, (8, 9, 5))
+    assert _encrypted_links(enc) == ZTE_MW_LINKS
+    assert any("only some" in w and ": 1 link(s)" in w for w in rep.warnings)
+    assert after.summary["intercept_traffic_share"] == 0.0
+    assert after.summary["traffic"] == before.summary["traffic"] == 2.0  # the same traffic, less of it read
+
+
+def test_encrypted_field_renamed_through_map(inventory, netbox_server, tmp_path):
+    nb, ids = inventory
+    mp = tmp_path / "map.yaml"
+    mp.write_text("country: SE\ncustom_fields:\n  encrypted: macsec\n", encoding="utf-8")
+    env = {**os.environ, "NB_TOKEN": netbox_server.token}
+    args = ["import", "netbox", "--url", netbox_server.url, "--token-env", "NB_TOKEN", "--country", "SE"]
+    _mark(nb, ids, "macsec", True, (8, 9))
+    try:
+        out = subprocess.run([*CLI, "-w", str(tmp_path / "ws.duckdb"), *args, "--map", str(mp)],
+                             capture_output=True, text=True, env=env)
+        plain = subprocess.run([*CLI, "-w", str(tmp_path / "ws.duckdb"), *args, "--snapshot", "plain"],
+                               capture_output=True, text=True, env=env)
+    finally:
+        _mark(nb, ids, "macsec", None, (8, 9))
+    assert out.returncode == 0, out.stderr
+    assert plain.returncode == 0, plain.stderr
+    with cleanpath.open_workspace(tmp_path / "ws.duckdb") as w:
+        assert _encrypted_links(w.network("main")) == ZTE_MW_LINKS
+        assert _encrypted_links(w.network("plain")) == set()  # the default field 'encrypted' is unset
+
+
+def test_non_boolean_encrypted_is_located_and_lands_nothing(inventory, netbox_server, workspace, tmp_path):
+    """A text custom field named as the encryption field: 'yes' is not a boolean."""
+    nb, ids = inventory
+    cid = ids["cable"][8]
+    _mark(nb, ids, "crypto_note", "yes", (8,))
+    try:
+        with pytest.raises(ValidationError) as ei:
+            cleanpath.ingest(workspace, "netbox", [], snapshot="nb", url=netbox_server.url, token=netbox_server.token,
+                             country="SE", mapping={"custom_fields": {"encrypted": "crypto_note"}})
+        mp = tmp_path / "map.yaml"
+        mp.write_text("custom_fields:\n  encrypted: crypto_note\n", encoding="utf-8")
+        out = _cli(tmp_path / "cli.duckdb", "--url", netbox_server.url, "--token-env", "NB_TOKEN", "--country",
+                   "SE", "--map", str(mp), env_extra={"NB_TOKEN": netbox_server.token})
+    finally:
+        _mark(nb, ids, "crypto_note", None, (8,))
+    (p,) = ei.value.problems
+    assert (p.file, p.line, p.column, p.value) == ("netbox:dcim/cables", cid, "custom_fields.crypto_note", "yes")
+    assert "Boolean custom field" in p.reason
+    assert workspace.snapshots() == []  # all or nothing
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"netbox:dcim/cables:{cid}, column 'custom_fields.crypto_note'" in " ".join(out.stderr.split())
+    assert not (tmp_path / "cli.duckdb").exists() or cleanpath.open_workspace(tmp_path / "cli.duckdb").snapshots() == []
 
 
 # -- connection and token problems -------------------------------------------------------------------

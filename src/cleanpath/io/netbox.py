@@ -30,6 +30,22 @@ What becomes what
   (a cable, a path through patch panels, or a wireless link) is one ``transport`` link between
   the two devices; parallel connections between the same two devices are one link.
 
+  - ``encrypted`` comes from the cables' ``encrypted`` custom field (a NetBox *Boolean* custom
+    field on ``dcim.cable``; renamed with ``custom_fields: {encrypted: macsec}`` in the mapping).
+    A link is encrypted only if **every** cable joining its two devices is marked true: one
+    clear cable beside encrypted ones lets a reader on it see the traffic, so the link stays
+    unencrypted (and a note counts such mixed links). The cables counted are those plugged into
+    the two devices' interfaces (for a path through patch panels, the cable at each end; the
+    trunk cables between panels are not read). A connection without a cable (a wireless link)
+    and a cable with the field unset count as unencrypted. Any value other than true, false or
+    empty (a text or number field of that name) is a problem naming the cable
+    (``netbox:dcim/cables:17, column 'custom_fields.encrypted'``), and nothing lands.
+  - ``capacity_gbps`` comes from the interfaces' ``speed`` (kbit/s): a connection runs at the
+    slower of its two interfaces (an interface without a speed is ignored; with neither end
+    known, the connection's speed is unknown), and parallel connections between the same two
+    devices add up. A link with any connection of unknown speed has no capacity (empty), rather
+    than a total that silently leaves a connection out.
+
 Problems name the NetBox object: ``file`` is ``netbox:<endpoint>`` (``netbox:dcim/devices``),
 ``line`` the object's id, ``column`` its field (``custom_fields.generation``).
 
@@ -91,6 +107,7 @@ DEFAULT_CUSTOM_FIELDS: dict[str, str] = {
     "site_kind": "site_kind",          # sites: cell, hub, aggregation, core_dc, exchange, gateway
     "subscribers": "subscribers",      # sites: subscribers served
     "country": "country",              # tenants: ISO 3166-1 alpha-2
+    "encrypted": "encrypted",          # cables: Boolean, the link's traffic is encrypted (MACsec, IPsec)
 }
 
 MAPPING_KEYS = ("country", "operator", "roles", "device_types", "vendors", "site_kinds", "custom_fields",
@@ -109,7 +126,8 @@ _FIELDS = {
     "dcim/device-types": "id,slug,model,manufacturer",
     "dcim/device-roles": "id,slug,name",
     "dcim/devices": "id,name,site,role,device_type,status,custom_fields",
-    "dcim/interfaces": "id,device,connected_endpoints,connected_endpoints_type",
+    "dcim/interfaces": "id,device,speed,cable,connected_endpoints,connected_endpoints_type",
+    "dcim/cables": "id,custom_fields",
 }
 
 
@@ -381,7 +399,8 @@ def read_netbox(*, url: str, token: str, mapping: str | Path | Mapping | NetBoxM
     ------
     ValidationError
         NetBox unreachable, the token refused, manufacturers the catalogue does not know, device
-        roles with no cleanpath role, sites without coordinates, tenants without a country...;
+        roles with no cleanpath role, sites without coordinates, tenants without a country, cables
+        whose encryption field is not a boolean...;
         up to 100 problems, each naming the NetBox object.
     """
     m = mapping if isinstance(mapping, NetBoxMapping) else load_mapping(mapping)
@@ -399,13 +418,14 @@ def read_netbox(*, url: str, token: str, mapping: str | Path | Mapping | NetBoxM
     roles = client.fetch("dcim/device-roles")
     devices = client.fetch("dcim/devices")
     interfaces = client.fetch("dcim/interfaces", connected="true")
+    cables = client.fetch("dcim/cables")
     return _tables(m, operator_id=operator_id, country=country, tenants=tenants, sites=sites,
                    manufacturers=manufacturers, types=types, roles=roles, devices=devices,
-                   interfaces=interfaces, version=version)
+                   interfaces=interfaces, cables=cables, version=version)
 
 
 def _tables(m: NetBoxMapping, *, operator_id, country, tenants, sites, manufacturers, types, roles, devices,
-            interfaces, version) -> Imported:
+            interfaces, cables, version) -> Imported:
     problems = ProblemCollector()
     warnings: list[str] = []
     cf = m.custom_fields
@@ -550,7 +570,7 @@ def _tables(m: NetBoxMapping, *, operator_id, country, tenants, sites, manufactu
         op_ids = np.append(op_ids, 0)
 
     # --- links: interfaces connected to an interface of another device -----------------------------
-    a_dev, b_dev, a_if = [], [], []
+    a_dev, b_dev, a_if, b_if, a_cab, b_cab = [], [], [], [], [], []
     other_kinds = 0
     for itf in interfaces:
         ends = itf.get("connected_endpoints") or []
@@ -558,17 +578,29 @@ def _tables(m: NetBoxMapping, *, operator_id, country, tenants, sites, manufactu
             other_kinds += bool(ends)
             continue
         mine = (itf.get("device") or {}).get("id")
+        cab = (itf.get("cable") or {}).get("id")
         for e in ends:
             a_dev.append(mine)
             b_dev.append((e.get("device") or {}).get("id"))
             a_if.append(itf["id"])
+            b_if.append(e.get("id"))
+            a_cab.append(cab)
+            b_cab.append((e.get("cable") or {}).get("id"))
     dev_eid = pd.Series(eid.to_numpy(), index=dev["id"])
-    pairs = pd.DataFrame({"a": a_dev, "b": b_dev, "iface": a_if}).dropna()
-    pairs = pairs[pairs["a"] != pairs["b"]]
-    lo, hi = np.minimum(pairs["a"], pairs["b"]), np.maximum(pairs["a"], pairs["b"])
-    pairs = pairs.assign(a=lo, b=hi).drop_duplicates(["a", "b"]).sort_values("iface")
+    conns = pd.DataFrame({"a": a_dev, "b": b_dev, "iface": a_if, "far": b_if, "a_cab": a_cab, "b_cab": b_cab},
+                         dtype=object).astype("float64").dropna(subset=["a", "b", "iface"])
+    conns = conns.astype({"a": "int64", "b": "int64", "iface": "int64"})
+    conns = conns[conns["a"] != conns["b"]]
+    conns = conns.assign(a=np.minimum(conns["a"], conns["b"]), b=np.maximum(conns["a"], conns["b"]))
+    enc, cap, mixed = _link_attributes(conns, interfaces, cables, cf["encrypted"], problems)
+    pairs = conns.drop_duplicates(["a", "b"]).sort_values("iface")
+    key = pd.MultiIndex.from_frame(pairs[["a", "b"]])
     links = pd.DataFrame({"a": pairs["a"].map(dev_eid).to_numpy(), "b": pairs["b"].map(dev_eid).to_numpy(),
-                          "kind": "transport"})
+                          "kind": "transport", "capacity_gbps": cap.reindex(key).to_numpy(),
+                          "encrypted": enc.reindex(key, fill_value=False).to_numpy(dtype=bool)})
+    if mixed:
+        warnings.append(f"imported as not encrypted: {mixed:,} link(s) whose two devices are joined by cables of "
+                        f"which only some have the custom field '{cf['encrypted']}' set true")
     if other_kinds:
         warnings.append(f"{other_kinds:,} NetBox interfaces connected to something other than a device interface "
                         "(circuits, provider networks) are not links")
@@ -580,6 +612,39 @@ def _tables(m: NetBoxMapping, *, operator_id, country, tenants, sites, manufactu
                "elements": _source("dcim/devices", dev["id"].to_numpy()),
                "links": _source("dcim/interfaces", pairs["iface"].to_numpy())}
     return Imported(tables, sources, warnings, locate=_locator(cf))
+
+
+def _link_attributes(conns: pd.DataFrame, interfaces: list[dict], cables: list[dict], field_name: str,
+                     problems: ProblemCollector) -> tuple[pd.Series, pd.Series, int]:
+    """Per device pair (``a`` < ``b``, as in ``conns``): encrypted, capacity (Gbit/s) and how many
+    pairs mix encrypted and clear cables.
+
+    ``conns`` holds one row per connected interface and far end (each connection twice, once from
+    each side), with the cable at each end (``a_cab``, ``b_cab``; NaN without a cable).
+    """
+    # encrypted: a Boolean custom field per cable; anything else is a problem naming the cable
+    value = pd.Series(_custom(cables, field_name), index=[c["id"] for c in cables], dtype=object)
+    bad = ~value.map(type).isin([bool, type(None)])
+    for cid, v in value[bad].head(100).items():
+        problems.add(f"not a boolean: the cables' '{field_name}' must be a Boolean custom field (true: the "
+                     "link's traffic is encrypted; empty or false: it is not)", file="netbox:dcim/cables",
+                     line=int(cid), column=f"custom_fields.{field_name}", value=v)
+    marked = value.where(~bad, None).eq(True)
+    marked = marked[~marked.index.duplicated()]
+    ends = pd.concat([conns[["a", "b", "a_cab"]].rename(columns={"a_cab": "cab"}),
+                      conns[["a", "b", "b_cab"]].rename(columns={"b_cab": "cab"})], ignore_index=True)
+    ends["enc"] = ends["cab"].map(marked).fillna(False).astype(bool)  # no cable, or not marked: clear
+    by_pair = ends.groupby(["a", "b"])["enc"]
+    enc, some = by_pair.all(), by_pair.any()
+    # capacity: the slower known end of each connection, summed over a pair's connections
+    speed = pd.Series([i.get("speed") for i in interfaces], index=[i["id"] for i in interfaces], dtype="float64")
+    speed = speed[~speed.index.duplicated()]
+    one = conns.assign(lo=np.minimum(conns["iface"], conns["far"]), hi=np.maximum(conns["iface"], conns["far"]))
+    one = one.drop_duplicates(["lo", "hi"])  # each connection once, not once from each side
+    kbps = np.fmin(one["iface"].map(speed), one["far"].map(speed))
+    g = one.assign(gbps=kbps / 1e6, unknown=kbps.isna()).groupby(["a", "b"])
+    cap = g["gbps"].sum().where(~g["unknown"].any())
+    return enc, cap, int((some & ~enc).sum())
 
 
 def _role(m: NetBoxMapping, slug: Any, name: Any) -> str | None:
@@ -621,7 +686,8 @@ def _locator(cf: dict[str, str]):
                               "lat": "latitude", "lon": "longitude", "region": "region",
                               "subscribers": f"custom_fields.{cf['subscribers']}"},
         "netbox:tenancy/tenants": {"operator_id": "slug", "name": "name", "country": f"custom_fields.{cf['country']}"},
-        "netbox:dcim/interfaces": {"a": "device", "b": "connected_endpoints", "kind": "connected_endpoints_type"},
+        "netbox:dcim/interfaces": {"a": "device", "b": "connected_endpoints", "kind": "connected_endpoints_type",
+                                   "capacity_gbps": "speed", "encrypted": f"cable.custom_fields.{cf['encrypted']}"},
     }
 
     def locate(p: Problem) -> Problem:
