@@ -263,3 +263,84 @@ def test_only_admins_import_or_check(env, role):
         r = post(env, "oss-x", data, oss_parts(), role=role)
         assert r.status_code == 403 and r.json()["error"] == "forbidden", r.text
     assert "oss-x" not in snapshots(env)
+
+
+# --- why elements would not serve, foreseen by the dry run ------------------------------------------
+
+#: The transport link that connects site KL-004 (its router to the hub's router), cut in the tests below.
+CUT = ("KL-004-RTR", "KL-HUB-RTR")
+
+
+def links_without(pair: tuple[str, str]) -> bytes:
+    """The links export without the transport link ``pair`` (exactly one line dropped)."""
+    lines = (EXAMPLES / LINKS).read_text(encoding="utf-8").splitlines(keepends=True)
+    keep = [x for x in lines if next(csv.reader([x], delimiter=";"))[:3] != [*pair, "Transport"]]
+    assert len(keep) == len(lines) - 1
+    return "".join(keep).encode()
+
+
+def serving_part(summary: dict, tables: dict) -> tuple:
+    """What an import (or its dry run) says about elements that cannot serve."""
+    return (summary["non_serving_elements"], summary["non_serving_by_reason"], summary["diagnosis"],
+            tables["not_serving"])
+
+
+def test_dry_run_says_which_elements_would_not_serve_as_the_import_then_does(env):
+    """The export with site KL-004's uplink cut: by hand, KL-004's three elements (radio, baseband,
+    router, linked to each other only) have no transport path to the gateway, and the one element
+    marked "außer Betrieb" is out of service; the dry run says so before anything is written, and the
+    import says exactly the same."""
+    rows = export_rows()
+    kl4 = [x["Element-ID"] for x in rows if x["Standort-ID"] == "KL-004"]
+    off = [x["Element-ID"] for x in rows if x["Status"] != "in Betrieb"]
+    assert len(kl4) == 3 and len(off) == 1 and CUT[0] in kl4
+    parts = oss_parts()
+    parts[1] = ("files", (LINKS, links_without(CUT), "text/csv"))
+    r = post(env, "cut", {"format": "mapped", "dry_run": "true"}, parts)
+    assert r.status_code == 200, r.text
+    dry = r.json()
+    s = dry["summary"]
+    assert s["written"] is False and "cut" not in snapshots(env)
+    assert s["non_serving_elements"] == 4
+    assert s["non_serving_by_reason"] == {"out of service": 1, "no transport path to gateway": 3}
+    by_reason = {x["reason"]: (x["elements"], x["example"]) for x in dry["tables"]["not_serving"]}
+    assert by_reason["no transport path to gateway"] == (3, kl4[0])  # the first of them in the export
+    assert by_reason["out of service"] == (1, off[0])
+    assert sum(n for n, _ in by_reason.values()) == 4
+    # the sentences, as the CLI's import prints them, among the warnings the Import tab lists
+    assert s["diagnosis"][0].startswith("4 of 24 elements do not serve")
+    assert any(x.startswith("3 elements cannot serve: no transport path to any gateway") and kl4[0] in x
+               for x in s["diagnosis"])
+    assert set(s["diagnosis"]) <= set(s["warnings"])
+
+    real = post(env, "cut", {"format": "mapped"}, parts)
+    assert real.status_code == 200, real.text
+    assert real.json()["summary"]["written"] is True
+    assert serving_part(real.json()["summary"], real.json()["tables"]) == serving_part(s, dry["tables"])
+    info = env["client"].get("/api/snapshots/cut", headers=env["h"]["admin"]).json()["summary"]
+    assert info["non_serving_by_reason"] == s["non_serving_by_reason"]
+
+
+def test_dry_run_of_a_merge_diagnoses_the_merged_network(env):
+    """Into snapshot ``cut2`` (KL-004 cut off: 4 elements cannot serve), a merge of one interchange
+    ``links.csv`` with the missing link: the incoming rows alone hold no element, the snapshot alone
+    has 4 that cannot serve; the merged network has only the element out of service left."""
+    parts = oss_parts()
+    parts[1] = ("files", (LINKS, links_without(CUT), "text/csv"))
+    before = post(env, "cut2", {"format": "mapped"}, parts).json()["summary"]
+    assert before["non_serving_elements"] == 4
+    link = [("files", ("links.csv", f"a,b,kind\n{CUT[0]},{CUT[1]},transport\n".encode(), "text/csv"))]
+    r = post(env, "cut2", {"format": "tables", "dry_run": "true"}, link)
+    assert r.status_code == 200, r.text
+    dry = r.json()
+    s = dry["summary"]
+    assert s["mode"] == "merge" and s["added"] == {"links": 1} and s["written"] is False
+    assert s["non_serving_elements"] == 1 and s["non_serving_by_reason"] == {"out of service": 1}
+    assert snapshots(env)["cut2"]["elements"] == 24
+    info = env["client"].get("/api/snapshots/cut2", headers=env["h"]["admin"]).json()["summary"]
+    assert info["non_serving_elements"] == 4  # nothing written: the snapshot still has its 4
+    real = post(env, "cut2", {"format": "tables"}, link).json()
+    assert serving_part(real["summary"], real["tables"]) == serving_part(s, dry["tables"])
+    # replacing the snapshot by that one link would not do: it references elements not there
+    assert problems_of(post(env, "cut2", {"format": "tables", "dry_run": "true", "replace": "true"}, link))
+

@@ -29,6 +29,7 @@ from starlette.datastructures import UploadFile
 from cleanpath import __version__
 from cleanpath.errors import Problem, ValidationError
 from cleanpath.io.registry import IMPORTERS
+from cleanpath.model.network import Network
 from cleanpath.model.schema import SENSITIVE_KINDS
 from cleanpath.result import Result, jsonable
 from cleanpath.service import params as P
@@ -331,7 +332,9 @@ def build_router() -> APIRouter:
                         "the snapshot afresh (default: add to it; rows already there with the same values are "
                         "skipped, the same id with other values is a problem). `dry_run`: read and validate "
                         "everything exactly as the import would, write nothing, and answer what would land: rows "
-                        "per table, operators and vendors found, the first rows of each table. Problems are a "
+                        "per table, operators and vendors found, the first rows of each table. Both answers say "
+                        "how many elements of the snapshot as it is (would be) afterwards cannot serve, and why "
+                        "(`non_serving_by_reason`, the table `not_serving` with an example per reason). Problems are a "
                         "422 listing each with its file (and `sheet`), line (row), column and value; then "
                         "nothing was written.",
             responses=_ok(ResultModel, "What landed, or with dry_run what would land (nothing is written).")
@@ -818,16 +821,28 @@ def _ingest(svc: Service, name: str, fmt: str, paths: list[Path], replace: bool,
     forgotten): the result says what would land,
     per table (``tables``: rows, rows skipped as already there, rows after), which operators and
     vendors the files bring, and the first rows of each table (``first_<table>``).
+
+    Both say how many elements of the snapshot as it is afterwards (or would be: for a merge, the
+    merged network) cannot serve, and why, from one diagnosis (``ingest``'s ``diagnose`` hook, as
+    the CLI's import): ``non_serving_elements``, ``non_serving_by_reason`` and ``diagnosis`` (the
+    sentences, also among the ``warnings``) in the summary, and the table ``not_serving`` (per
+    reason: elements, the first such element), as ``info`` answers them.
     """
-    from cleanpath.analysis.explain import serving_warnings
+    from cleanpath.analysis.explain import serving_diagnosis, serving_warnings
     from cleanpath.store.ingest import ingest
+
+    seen: dict[str, pd.DataFrame] = {}
+
+    def diagnose(net: Network) -> list[str]:
+        seen["not_serving"] = serving_diagnosis(net)
+        return serving_warnings(net)  # the same index (cached on the network): the sentences of that table
 
     with svc.lock:
         existed = svc.ws.has_snapshot(name)
         try:
-            # after a real import, as the CLI's: how many elements cannot serve, and why
+            # as the CLI's import says it: how many elements cannot serve, and why
             rep = ingest(svc.ws, fmt, paths, snapshot=name, replace=replace, dry_run=dry_run,
-                         diagnose=serving_warnings, source=f"{fmt} upload: {', '.join(p.name for p in paths)}",
+                         diagnose=diagnose, source=f"{fmt} upload: {', '.join(p.name for p in paths)}",
                          **options)
         finally:
             if not dry_run:
@@ -841,6 +856,12 @@ def _ingest(svc: Service, name: str, fmt: str, paths: list[Path], replace: bool,
                                       "added": [rep.added.get(t, 0) for t in rep.totals],
                                       "skipped": [rep.skipped.get(t, 0) for t in rep.totals],
                                       "rows": list(rep.totals.values())})}
+    diagnosis = seen["not_serving"]
+    occurring = diagnosis[diagnosis["elements"] > 0]
+    summary |= {"non_serving_elements": int(diagnosis["elements"].sum()),
+                "non_serving_by_reason": {str(r): int(c) for r, c in zip(occurring["reason"], occurring["elements"])},
+                "diagnosis": rep.diagnosis}
+    tables["not_serving"] = diagnosis
     if dry_run:
         summary |= _found(rep.incoming)
         tables |= {f"first_{t}": df for t, df in rep.preview.items()}

@@ -50,7 +50,8 @@ class ImportReport:
         Per table, incoming rows identical to rows already in the snapshot (merge only).
     diagnosis
         Sentences from the ``diagnose`` hook of :func:`ingest` (for example why elements of the
-        snapshot cannot serve); also included in ``warnings``.
+        snapshot cannot serve; for a dry run, of the snapshot as it would be); also included in
+        ``warnings``.
     preview
         Dry run only: the first :data:`PREVIEW_ROWS` incoming rows of each table, typed.
     incoming
@@ -150,7 +151,8 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
     on_step
         Progress callback, called with a short description of each step.
     diagnose
-        Optional check run on the stored network; the sentences it returns are added to the
+        Optional check run on the network as stored (for a merge: the merged network), also by a
+        dry run, on the network that would be stored; the sentences it returns are added to the
         report's ``warnings`` and ``diagnosis`` (the faces pass
         :func:`cleanpath.analysis.explain.serving_warnings`, which says how many elements cannot
         serve and why; the store itself knows no question).
@@ -207,14 +209,16 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
         # in the source's own terms (a mapped import names the source's column)
         raise ValidationError([got.locate(p) for p in e.problems], truncated=e.truncated) from None
     net = Network(tables, name=snapshot, validate=False)
+    # on the network that lands (merged, for a merge): a dry run foresees what the import reports
+    diagnosis = list(diagnose(net)) if diagnose is not None else []
     if dry_run:
         added = {t: int(len(got.tables.get(t, ()))) - skipped.get(t, 0) for t in TABLES if t in got.tables}
         start = {t: len(getattr(base, t)) if base is not None else 0 for t in TABLES}
         incoming = {t: tables[t].iloc[start[t]:].reset_index(drop=True) for t in TABLES if t in got.tables}
         preview = {t: df.iloc[:PREVIEW_ROWS] for t, df in incoming.items()}
         return ImportReport(snapshot, fmt, [str(p) for p in paths], added,
-                            {t: int(len(df)) for t, df in tables.items()}, warnings,
-                            {str(k): int(v) for k, v in net.unknown_vendors().items()}, mode, skipped, [],
+                            {t: int(len(df)) for t, df in tables.items()}, warnings + diagnosis,
+                            {str(k): int(v) for k, v in net.unknown_vendors().items()}, mode, skipped, diagnosis,
                             preview=preview, written=False, incoming=incoming)
     step("writing")
     info: SnapshotInfo = ws.write_network(
@@ -225,7 +229,6 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
     if any(skipped.values()):
         what = ", ".join(f"{v:,} {t}" for t, v in skipped.items() if v)
         warnings.append(f"{what} row(s) identical to rows already in the snapshot {snapshot!r} were skipped")
-    diagnosis = list(diagnose(net)) if diagnose is not None else []
     return ImportReport(snapshot, fmt, [str(p) for p in paths], added, info.counts, warnings + diagnosis,
                         {str(k): int(v) for k, v in unknown.items()}, mode, skipped, diagnosis)
 
