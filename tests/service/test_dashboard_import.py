@@ -192,3 +192,45 @@ def test_viewer_gets_no_import_screen(page, server):
     assert page.is_hidden("#tab-btn-import") and page.is_hidden("#tab-import")
     assert page.evaluate("window.cleanpath.state.importer.formats") is None
     assert page.errors == []
+
+
+def test_preview_says_how_many_elements_would_not_serve_and_why(page, server):
+    """The export with site KL-004's uplink cut (its router's transport link to the hub): by hand,
+    KL-004's three elements have no transport path to a gateway, and the one element marked "außer
+    Betrieb" is out of service. The preview says so before anything is written, with the first such
+    element of each reason; the import then says the same of the snapshot."""
+    pg = page
+    with (EXAMPLES / EXPORT).open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter=";"))
+    kl4 = [r["Element-ID"] for r in rows if r["Standort-ID"] == "KL-004"]
+    off = [r["Element-ID"] for r in rows if r["Status"] != "in Betrieb"]
+    assert len(kl4) == 3 and len(off) == 1
+    links = (EXAMPLES / LINKS).read_text(encoding="utf-8").splitlines(keepends=True)
+    cut = [x for x in links if not x.startswith("KL-004-RTR;KL-HUB-RTR;Transport;")]
+    assert len(cut) == len(links) - 1
+    sign_in_empty(pg, server, "admin")
+    pg.click("#tab-btn-import")
+    wait(pg, "window.cleanpath.state.importer.formats !== null")
+    pg.select_option("#imp-format", "mapped")
+    pg.fill("#imp-snapshot", "cut")
+    pg.set_input_files("#imp-files", [upload((EXAMPLES / EXPORT).read_bytes(), EXPORT),
+                                      upload("".join(cut).encode(), LINKS)])
+    pg.set_input_files("#imp-opt-mapping", [{"name": MAPPING, "mimeType": "application/yaml",
+                                             "buffer": (EXAMPLES / MAPPING).read_bytes()}])
+    pg.click("#imp-preview")
+    wait(pg, "window.cleanpath.state.importer.preview?.snapshot === 'cut'")
+    line = pg.inner_text("#imp-serving")
+    assert line.startswith(f"{len(kl4) + len(off)} of {len(rows)} elements would not serve: "), line
+    assert f"no transport path to gateway ({len(kl4)}, e.g. {kl4[0]})" in line, line
+    assert f"out of service (1, e.g. {off[0]})" in line and "Explain tab" in line, line
+    # said once: the server's sentences are not listed again among the notes
+    assert "cannot serve" not in pg.inner_text("#imp-warnings")
+    assert "cut" not in [s["name"] for s in get(server, "/api/snapshots")["tables"]["snapshots"]]
+    shot(pg, "dashboard-import-not-serving.png")
+    pg.click("#imp-run")
+    wait(pg, "window.cleanpath.state.importer.imported?.snapshot === 'cut'")
+    after = pg.inner_text("#imp-serving")
+    assert after.startswith(f"{len(kl4) + len(off)} of {len(rows)} elements cannot serve: "), after
+    assert after.split(": ", 1)[1].split(". ")[0] == line.split(": ", 1)[1].split(". ")[0]
+    assert get(server, "/api/snapshots/cut")["summary"]["non_serving_by_reason"] == {
+        "out of service": 1, "no transport path to gateway": len(kl4)}

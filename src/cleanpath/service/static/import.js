@@ -117,6 +117,7 @@ export function installImport(ctx) {
     my.preview = my.problems = null;
     $("imp-cards").replaceChildren();
     $("imp-found").replaceChildren();
+    $("imp-serving").replaceChildren();
     $("imp-warnings").replaceChildren();
     $("imp-tables-wrap").hidden = $("imp-problems-wrap").hidden = $("imp-first-wrap").hidden = true;
   }
@@ -199,7 +200,27 @@ export function installImport(ctx) {
         unknown.map(([v, n]) => `${v} (${nf.format(n)})`).join(", ")));
     }
     $("imp-found").replaceChildren(...found);
-    $("imp-warnings").replaceChildren(...(s.warnings || []).map((w) => el("li", {}, w)));
+    showServing(result);
+    // the serving diagnosis has its own line: its sentences are not listed again among the notes
+    const said = new Set(s.diagnosis || []);
+    $("imp-warnings").replaceChildren(...(s.warnings || []).filter((w) => !said.has(w)).map((w) => el("li", {}, w)));
+  }
+
+  // How many elements of the snapshot as it would be (a preview; for a merge, with what is already
+  // there) or as it is now (an import) cannot serve, per reason with its count and first element:
+  // the server's one diagnosis, the same the CLI's import prints.
+  function showServing(result) {
+    const s = result.summary, would = !s.written, total = s.totals?.elements ?? 0;
+    if (s.non_serving_elements === undefined) { $("imp-serving").replaceChildren(); return; }
+    if (!s.non_serving_elements) {
+      setText("imp-serving", total ? `Every element ${would ? "would serve" : "serves"} (${nf.format(total)}).` : "");
+      return;
+    }
+    const rows = (result.tables.not_serving || []).filter((r) => r.elements > 0);
+    setText("imp-serving", el("span", { class: "sev-warning" },
+      `${nf.format(s.non_serving_elements)} of ${nf.format(total)} elements ${would ? "would not serve" : "cannot serve"}`),
+    ": ", rows.map((r) => `${r.reason} (${nf.format(r.elements)}${r.example ? `, e.g. ${r.example}` : ""})`).join(" · "),
+    `. ${would ? "Once imported, the" : "The"} Explain tab shows the chain of dependencies of any of them.`);
   }
 
   // Every problem as the server located it: the file (a workbook's sheet in its own column), the
