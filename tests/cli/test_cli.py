@@ -115,3 +115,33 @@ def test_schema_and_vendors_commands():
         c for c in cols if c["column"] == "capacity_gbps").items()
     r = CliRunner().invoke(cli, ["vendors", "resolve", "HUAWEI TECHNOLOGIES CO., LTD.", "Acme"])
     assert r.stdout.splitlines() == ["HUAWEI TECHNOLOGIES CO., LTD.\thuawei", "Acme\tunknown (kept as given)"]
+
+
+def test_wide_tables_show_whole_columns_and_say_what_they_leave_out(capsys):
+    """A table wider than the screen keeps every shown figure whole (rich would squeeze all columns
+    to nothing) and names the columns left out; nested summaries get a line per key."""
+    from rich.console import Console
+
+    from cleanpath.cli.output import _rich_table, render
+    from cleanpath.result import Result
+
+    cols = {f"metric_{i:02d}_median_share": [123456.0 + i, 0.5] for i in range(40)}
+    df = pd.DataFrame({"country": ["DE", "KR"], **cols})
+    con = Console(width=100, record=True, highlight=False)
+    con.print(_rich_table("wide", df, limit=30, width=100))
+    text = con.export_text()
+    header = next(line for line in text.splitlines() if "country" in line)
+    shown = [c for c in df.columns if c in header]
+    assert 1 < len(shown) < len(df.columns)
+    assert "123,456" in text  # a shown number is printed whole, not folded
+    left = len(df.columns) - len(shown)
+    assert f"{left} more columns ({df.columns[len(shown)]}" in " ".join(text.split())
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+    r = Result(question="brief", snapshot=None, params={},
+               summary={"per_country": {"DE": {"installations": 13, "share": [0.25, 0.5, 0.75]},
+                                        "KR": {"installations": 3, "share": [0.0, 0.0, 0.0]}}},
+               tables={})
+    render(r, "table")
+    out = capsys.readouterr().out
+    assert "  per_country:\n    DE: installations=13; share=[0.25, 0.5, 0.75]\n    KR: installations=3;" in out

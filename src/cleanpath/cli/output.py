@@ -51,19 +51,50 @@ def _num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1e5 else f"{v:,.6g}"
 
 
-def _rich_table(name: str, df: pd.DataFrame, limit: int) -> RichTable:
-    t = RichTable(title=name, title_justify="left", show_lines=False)
+def _rich_table(name: str, df: pd.DataFrame, limit: int, width: int = 200) -> RichTable:
+    """The first ``limit`` rows and as many columns, from the left, as fit in ``width`` characters;
+    the caption says what was left out (a squeezed column would show no digits at all)."""
+    rows = [{k: (str(v) if isinstance(v, int) and not isinstance(v, bool) and "year" in k else _cell(v))
+             for k, v in row.items()}  # years and ids read wrong with thousands separators ("2,027")
+            for row in records(df.head(limit))]
+    shown, used = [], 1
     for c in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[c].dtype) and not pd.api.types.is_bool_dtype(df[c].dtype)
+        longest = max([len(str(c))] + [len(r[c]) for r in rows])
+        need = (longest if numeric else min(longest, 24)) + 3  # text may fold down to 24 characters
+        if shown and used + need > width:
+            break
+        shown.append((c, numeric))
+        used += need
+    t = RichTable(title=name, title_justify="left", show_lines=False)
+    for c, numeric in shown:
         t.add_column(str(c), justify="right" if numeric else "left", overflow="fold", no_wrap=numeric,
                      max_width=None if numeric else 60)
-    for row in records(df.head(limit)):
-        # Years and ids read wrong with thousands separators ("2,027").
-        t.add_row(*(str(v) if isinstance(v, int) and not isinstance(v, bool) and "year" in k else _cell(v)
-                    for k, v in row.items()))
+    for r in rows:
+        t.add_row(*(r[c] for c, _ in shown))
+    notes = []
     if len(df) > limit:
-        t.caption = f"{limit} of {len(df):,} rows shown; use --format csv or json for all"
+        notes.append(f"{limit} of {len(df):,} rows shown")
+    if len(shown) < len(df.columns):
+        rest = [str(c) for c in df.columns[len(shown):]]
+        notes.append(f"{len(rest)} more column{'s' if len(rest) > 1 else ''} ({', '.join(rest[:6])}"
+                     f"{', ...' if len(rest) > 6 else ''})")
+    if notes:
+        t.caption = "; ".join(notes) + "; use --format csv or json for all"
     return t
+
+
+def _short(v) -> str:
+    """A summary value inside a nested mapping, compactly."""
+    if isinstance(v, float):
+        return _num(v) if abs(v) >= 1e5 else f"{v:,.4g}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_short(x) for x in v[:12]) + (", ..." if len(v) > 12 else "") + "]"
+    if isinstance(v, dict):
+        return "; ".join(f"{a}={_short(b)}" for a, b in v.items())
+    return str(v)
 
 
 def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
@@ -102,8 +133,13 @@ def render(result: Result, fmt: str, *, table: str | None = None, limit: int = 3
                 v = "none"
             elif isinstance(v, list):
                 v = ", ".join(map(str, v[:20])) + (f" (+{len(v) - 20} more)" if len(v) > 20 else "")
+            elif any(isinstance(b, dict) for b in v.values()):  # a mapping per key: one line each
+                con.print(f"  {k}:")
+                for a, b in list(v.items())[:50]:
+                    con.print(f"    {a}: {_short(b)}")
+                continue
             else:
-                v = ", ".join(f"{a}: {b}" for a, b in list(v.items())[:20]) + (" ..." if len(v) > 20 else "")
+                v = ", ".join(f"{a}: {_short(b)}" for a, b in list(v.items())[:20]) + (" ..." if len(v) > 20 else "")
         elif isinstance(v, float):
             v = _num(v) if abs(v) >= 1e5 else f"{v:,.4g}"
         elif isinstance(v, int) and not isinstance(v, bool):
@@ -113,7 +149,7 @@ def render(result: Result, fmt: str, *, table: str | None = None, limit: int = 3
         if table and table != "all" and name != table:
             continue
         con.print()
-        con.print(_rich_table(name, df, limit))
+        con.print(_rich_table(name, df, limit, con.width))
 
 
 #: Seconds a command runs before progress lines appear when stderr is not a terminal, so that
