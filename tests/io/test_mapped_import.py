@@ -85,6 +85,33 @@ def test_cli_dry_run_shows_counts_and_rows_and_writes_nothing(tmp_path):
     assert json.loads(out.stdout)["summary"]["added"] == doc["summary"]["added"]
 
 
+def test_cli_dry_run_foresees_which_elements_would_not_serve(tmp_path):
+    """Cut site KL-004's only uplink from the example: its three elements (read off the CSV: radio,
+    baseband, router) have no transport path to a gateway. The dry run says so before anything lands,
+    in the words the real import then uses."""
+    for f in (EXPORT, MAP):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    lines = LINKS.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [x for x in lines if not x.startswith("KL-004-RTR;KL-HUB-RTR")]
+    assert len(kept) == len(lines) - 1
+    (tmp_path / LINKS.name).write_text("".join(kept), encoding="utf-8")
+    with EXPORT.open(newline="", encoding="utf-8") as f:
+        kl4 = sorted(r["Element-ID"] for r in csv.DictReader(f, delimiter=";") if r["Standort-ID"] == "KL-004")
+    assert len(kl4) == 3
+    args = ("import", "tables", str(tmp_path / EXPORT.name), str(tmp_path / LINKS.name),
+            "--map", str(tmp_path / MAP.name), "--format", "json")
+    ws = tmp_path / "ws.duckdb"
+    dry = run(ws, *args, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    said = json.loads(dry.stdout)["summary"]["not_serving"]
+    cut = [s for s in said if "no transport path" in s]
+    assert len(cut) == 1 and cut[0].startswith("3 elements cannot serve") and any(e in cut[0] for e in kl4), said
+    assert not ws.exists()
+    real = run(ws, *args)
+    assert real.exit_code == 0, real.output
+    assert set(said) <= set(json.loads(real.stdout)["summary"]["warnings"])
+
+
 def test_bad_values_are_located_by_file_line_and_their_column_and_nothing_lands(tmp_path):
     lines = EXPORT.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[2] = lines[2].replace(";Basisband;", ";Basisbandx;")       # line 3

@@ -133,7 +133,7 @@ def _dry_run(ctx, read_as, paths, snapshot, mode, options, fmt, table) -> None:
         try:
             with progress(f"checking {read_as}") as step:
                 rep = ingest(ws, read_as, paths, snapshot=snapshot, mode=mode, on_step=step, dry_run=True,
-                             **options)
+                             diagnose=serving_warnings, **options)
         except ValidationError as e:
             problems = problem_rows(e.problems)
             result = Result("import", snapshot, params=params,
@@ -150,7 +150,7 @@ def _dry_run(ctx, read_as, paths, snapshot, mode, options, fmt, table) -> None:
     render(Result("import", rep.snapshot, params=params,
                   summary={"dry_run": True, "would_land": True, "added": rep.added, "skipped": rep.skipped,
                            "totals_after": rep.totals, "unknown_vendors": rep.unknown_vendors,
-                           "warnings": rep.warnings},
+                           "warnings": rep.warnings, "not_serving": rep.diagnosis},
                   tables=tables), fmt, table=table)
 
 
