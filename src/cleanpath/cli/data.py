@@ -103,8 +103,7 @@ def import_cmd(ctx, data_format, paths, snapshot, replace, merge, vendor, vendor
             refuse_existing(ws, snapshot, way_out=_WAY_OUT)
         with progress(f"importing {data_format}") as step:
             rep = ingest(ws, read_as, paths, snapshot=snapshot, mode=mode, on_step=step,
-                         diagnose=serving_warnings,
-                         source=f"{data_format}: {url}" if data_format in SOURCES else None, **options)
+                         diagnose=serving_warnings, **options)  # a server's URL is the default source
     for w in rep.warnings:
         stderr.print(f"[yellow]note:[/yellow] {escape(w)}", soft_wrap=True)
     if rep.unknown_vendors:

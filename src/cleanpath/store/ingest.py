@@ -211,8 +211,8 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
     net = Network(tables, name=snapshot, validate=False)
     # on the network that lands (merged, for a merge): a dry run foresees what the import reports
     diagnosis = list(diagnose(net)) if diagnose is not None else []
+    added = {t: int(len(got.tables.get(t, ()))) - skipped.get(t, 0) for t in TABLES if t in got.tables}
     if dry_run:
-        added = {t: int(len(got.tables.get(t, ()))) - skipped.get(t, 0) for t in TABLES if t in got.tables}
         start = {t: len(getattr(base, t)) if base is not None else 0 for t in TABLES}
         incoming = {t: tables[t].iloc[start[t]:].reset_index(drop=True) for t in TABLES if t in got.tables}
         preview = {t: df.iloc[:PREVIEW_ROWS] for t, df in incoming.items()}
@@ -225,7 +225,6 @@ def ingest(ws: Workspace, fmt: str, paths: Iterable[str | Path], *, snapshot: st
         snapshot, net, source=(source or f"{fmt}: {_where(fmt, paths, options)}")[:1000],
         on_table=lambda t: step(f"stored {t}"))
     unknown = net.unknown_vendors()
-    added = {t: int(len(got.tables.get(t, ()))) - skipped.get(t, 0) for t in TABLES if t in got.tables}
     if any(skipped.values()):
         what = ", ".join(f"{v:,} {t}" for t, v in skipped.items() if v)
         warnings.append(f"{what} row(s) identical to rows already in the snapshot {snapshot!r} were skipped")
